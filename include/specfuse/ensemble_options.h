@@ -1,0 +1,57 @@
+// Options of one ensemble query, with their defaults written once. The CLI flags, the
+// TOML config file and request fields use these field names (segment_tokens, score, ...).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "specfuse/model.h"
+#include "specfuse/status.h"
+
+namespace specfuse {
+
+// How a verifier turns its token log-probabilities into a candidate's score.
+enum class ScoreVariant {
+  kProb,     // mean token probability (the paper's definition)
+  kLogprob,  // mean token log-probability
+  kLogit,    // mean raw logit of the candidate's tokens (the authors' released code)
+};
+
+// How verifiers' normalized scores are weighted.
+enum class WeightsMode {
+  kUniform,  // every verifier counts the same
+  kHedge,    // SpecEM's online multiplicative weights, reset per query
+};
+
+// Model exit (DESIGN §2.5): after warmup_rounds, p = softmax(Q / temperature) over the
+// active drafters' cumulative quality Q; when the normalized entropy of p falls below
+// entropy_threshold, drafters with p_i < epsilon / N_active exit, keeping min_active.
+struct ExitOptions {
+  bool enabled = true;
+  int warmup_rounds = 3;
+  double temperature = 0.5;
+  double entropy_threshold = 0.75;
+  double epsilon = 0.5;
+  int min_active = 1;
+};
+
+struct EnsembleOptions {
+  int segment_tokens = 10;  // L: tokens per draft
+  int max_tokens = 256;     // answer length limit, in the winning drafters' tokens
+  SamplingOptions sampling;
+  ScoreVariant score = ScoreVariant::kProb;
+  WeightsMode weights = WeightsMode::kUniform;
+  double hedge_eta0 = 1.0;  // eta_t = eta0 * sqrt(1/K) / t
+  ExitOptions exit;
+  std::vector<std::string> stop;  // the answer ends before the first of these
+};
+
+// Parsing of the enum names used by flags, config files and requests.
+Result<ScoreVariant> ParseScoreVariant(const std::string& name);  // prob|logprob|logit
+Result<WeightsMode> ParseWeightsMode(const std::string& name);    // uniform|hedge
+const char* ScoreVariantName(ScoreVariant v);
+const char* WeightsModeName(WeightsMode m);
+// Checks ranges; says which option is wrong and what is allowed.
+Status Validate(const EnsembleOptions& options);
+
+}  // namespace specfuse

@@ -1,0 +1,304 @@
+#include "backends/llama/llama_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "backends/llama/llama_sequence.h"
+
+namespace specfuse {
+namespace llama {
+
+namespace {
+
+std::mutex g_log_mutex;
+std::string g_last_error;
+bool g_verbose = false;
+
+void LogCallback(ggml_log_level level, const char* text, void* /*user*/) {
+  std::lock_guard<std::mutex> lock(g_log_mutex);
+  if (level == GGML_LOG_LEVEL_ERROR) {
+    g_last_error = text;
+    while (!g_last_error.empty() && (g_last_error.back() == '\n' || g_last_error.back() == ' ')) {
+      g_last_error.pop_back();
+    }
+  }
+  if (g_verbose) std::fputs(text, stderr);
+}
+
+// The first bytes of a file, to tell "not GGUF" from "broken GGUF" before llama.cpp tries.
+Status CheckGgufFile(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return Status::Error(ErrorCode::kNotFound,
+                         "model file '" + path + "' does not exist; check the path");
+  }
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::Error(ErrorCode::kInvalidModel,
+                         "model path '" + path + "' is a directory; give the .gguf file inside it");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Status::Error(ErrorCode::kNotFound, "model file '" + path + "' cannot be opened");
+  }
+  char magic[4] = {0, 0, 0, 0};
+  in.read(magic, 4);
+  if (in.gcount() < 4 || std::memcmp(magic, "GGUF", 4) != 0) {
+    return Status::Error(ErrorCode::kInvalidModel,
+                         "'" + path + "' is not a GGUF model file (it does not start with 'GGUF'); "
+                         "convert the model to GGUF or pass the right file");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void InstallLlamaLogger() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llama_log_set(LogCallback, nullptr);
+    llama_backend_init();
+  });
+}
+
+std::string TakeLastLlamaError() {
+  std::lock_guard<std::mutex> lock(g_log_mutex);
+  std::string e = std::move(g_last_error);
+  g_last_error.clear();
+  return e;
+}
+
+float LogSumExp(const float* logits, int n) {
+  float mx = logits[0];
+  for (int i = 1; i < n; ++i) mx = std::max(mx, logits[i]);
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i] - mx));
+  return mx + static_cast<float>(std::log(sum));
+}
+
+LlamaModel::LlamaModel(LlamaModelOptions options, llama_model* model, llama_context* ctx)
+    : options_(std::move(options)), model_(model), ctx_(ctx), vocab_(llama_model_get_vocab(model)) {
+  n_vocab_ = llama_vocab_n_tokens(vocab_);
+  n_batch_ = static_cast<int>(llama_n_batch(ctx_));
+  seq_used_.assign(llama_n_seq_max(ctx_), false);
+  if (!options_.chat_template.empty()) {
+    template_ = options_.chat_template;
+  } else if (const char* t = llama_model_chat_template(model_, nullptr)) {
+    template_ = t;
+  }
+}
+
+LlamaModel::~LlamaModel() {
+  llama_free(ctx_);
+  llama_model_free(model_);
+}
+
+Result<std::string> LlamaModel::RenderChat(const std::vector<ChatMessage>& messages) const {
+  if (template_.empty()) {
+    // No template in the GGUF and none configured: a plain transcript the model can continue.
+    std::string out;
+    for (const auto& m : messages) {
+      if (m.role == "system") out += m.content + "\n\n";
+      else if (m.role == "user") out += "User: " + m.content + "\n";
+      else out += "Assistant: " + m.content + "\n";
+    }
+    out += "Assistant:";
+    return out;
+  }
+  std::vector<llama_chat_message> chat;
+  chat.reserve(messages.size());
+  size_t total = 0;
+  for (const auto& m : messages) {
+    chat.push_back({m.role.c_str(), m.content.c_str()});
+    total += m.role.size() + m.content.size();
+  }
+  std::vector<char> buf(2 * total + 1024);
+  int n = llama_chat_apply_template(template_.c_str(), chat.data(), chat.size(), true, buf.data(),
+                                    static_cast<int32_t>(buf.size()));
+  if (n > static_cast<int>(buf.size())) {
+    buf.resize(n + 1);
+    n = llama_chat_apply_template(template_.c_str(), chat.data(), chat.size(), true, buf.data(),
+                                  static_cast<int32_t>(buf.size()));
+  }
+  if (n < 0) {
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "model '" + name() + "': its chat template is not one llama.cpp knows; set "
+                         "chat_template to a known name (chatml, gemma, llama3, ...)");
+  }
+  return std::string(buf.data(), n);
+}
+
+std::vector<llama_token> LlamaModel::Tokenize(const std::string& text, bool with_special) const {
+  std::vector<llama_token> ids(text.size() + 8);
+  int n = llama_tokenize(vocab_, text.data(), static_cast<int32_t>(text.size()), ids.data(),
+                         static_cast<int32_t>(ids.size()), with_special, with_special);
+  if (n < 0) {
+    ids.resize(-n);
+    n = llama_tokenize(vocab_, text.data(), static_cast<int32_t>(text.size()), ids.data(),
+                       static_cast<int32_t>(ids.size()), with_special, with_special);
+  }
+  ids.resize(std::max(n, 0));
+  return ids;
+}
+
+std::string LlamaModel::Piece(llama_token token) const {
+  char buf[256];
+  int n = llama_token_to_piece(vocab_, token, buf, sizeof(buf), 0, false);
+  if (n < 0) {
+    std::string big(-n, '\0');
+    n = llama_token_to_piece(vocab_, token, big.data(), -n, 0, false);
+    big.resize(std::max(n, 0));
+    return big;
+  }
+  return std::string(buf, n);
+}
+
+bool LlamaModel::IsEndOfGeneration(llama_token token) const {
+  return llama_vocab_is_eog(vocab_, token);
+}
+
+float LlamaModel::EndOfGenerationLogprob(const float* logits, float log_z) const {
+  float best = -INFINITY;
+  for (llama_token t : {llama_vocab_eos(vocab_), llama_vocab_eot(vocab_)}) {
+    if (t >= 0 && t < n_vocab_) best = std::max(best, logits[t] - log_z);
+  }
+  return best;
+}
+
+int LlamaModel::AcquireSeq() {
+  for (size_t i = 0; i < seq_used_.size(); ++i) {
+    if (!seq_used_[i]) {
+      seq_used_[i] = true;
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+void LlamaModel::ReleaseSeq(int seq) {
+  llama_memory_seq_rm(llama_get_memory(ctx_), seq, -1, -1);
+  seq_used_[seq] = false;
+}
+
+Status LlamaModel::Prefill(int seq, const std::vector<llama_token>& ids, size_t begin, size_t end,
+                           int pos0) {
+  llama_batch batch = llama_batch_init(n_batch_, 0, 1);
+  Status status;
+  for (size_t at = begin; at < end && status.ok(); at += n_batch_) {
+    size_t stop = std::min(end, at + static_cast<size_t>(n_batch_));
+    batch.n_tokens = 0;
+    for (size_t i = at; i < stop; ++i) {
+      int k = batch.n_tokens++;
+      batch.token[k] = ids[i];
+      batch.pos[k] = pos0 + static_cast<int>(i - begin);
+      batch.n_seq_id[k] = 1;
+      batch.seq_id[k][0] = seq;
+      batch.logits[k] = false;
+    }
+    int rc = llama_decode(ctx_, batch);
+    if (rc != 0) {
+      status = Status::Error(rc == 1 ? ErrorCode::kContextOverflow : ErrorCode::kInternal,
+                             "model '" + name() + "': decoding failed (llama_decode returned " +
+                                 std::to_string(rc) + (rc == 1 ? ", the KV cache is full" : "") +
+                                 ")");
+    }
+  }
+  llama_batch_free(batch);
+  return status;
+}
+
+Result<std::unique_ptr<Sequence>> LlamaModel::Start(const std::vector<ChatMessage>& messages,
+                                                    const SamplingOptions& sampling) {
+  if (messages.empty()) {
+    return Status::Error(ErrorCode::kInvalidArgument, "a query needs at least one message");
+  }
+  auto prompt = RenderChat(messages);
+  if (!prompt.ok()) return prompt.status();
+  std::vector<llama_token> ids = Tokenize(*prompt, true);
+  if (ids.empty()) {
+    return Status::Error(ErrorCode::kInvalidArgument, "the prompt is empty");
+  }
+  if (static_cast<int>(ids.size()) >= options_.context_size) {
+    return Status::Error(ErrorCode::kContextOverflow,
+                         "the prompt is " + std::to_string(ids.size()) + " tokens for model '" +
+                             name() + "', which holds " + std::to_string(options_.context_size) +
+                             " per query; shorten the prompt or raise the context size");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  int seq = AcquireSeq();
+  if (seq < 0) {
+    return Status::Error(ErrorCode::kUnavailable,
+                         "model '" + name() + "' is serving its maximum of " +
+                             std::to_string(options_.max_sequences) + " queries");
+  }
+  auto sequence = std::make_unique<LlamaSequence>(shared_from_this(), seq, sampling);
+  Status s = sequence->PrefillPrompt(std::move(ids));
+  if (!s.ok()) return s;
+  return std::unique_ptr<Sequence>(std::move(sequence));
+}
+
+}  // namespace llama
+
+void SetLlamaVerbose(bool verbose) {
+  std::lock_guard<std::mutex> lock(llama::g_log_mutex);
+  llama::g_verbose = verbose;
+}
+
+Result<std::shared_ptr<Model>> LoadLlamaModel(const LlamaModelOptions& options_in) {
+  llama::InstallLlamaLogger();
+  LlamaModelOptions options = options_in;
+  if (options.name.empty()) {
+    options.name = std::filesystem::path(options.path).stem().string();
+  }
+  if (options.context_size < 16 || options.max_sequences < 1 || options.max_candidates < 1) {
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "context_size must be >= 16, max_sequences and max_candidates >= 1");
+  }
+  Status check = llama::CheckGgufFile(options.path);
+  if (!check.ok()) return check;
+
+  llama_model_params mp = llama_model_default_params();
+  mp.n_gpu_layers = options.gpu_layers < 0 ? 999 : options.gpu_layers;
+  llama::TakeLastLlamaError();
+  llama_model* model = llama_model_load_from_file(options.path.c_str(), mp);
+  if (model == nullptr) {
+    std::string why = llama::TakeLastLlamaError();
+    return Status::Error(ErrorCode::kInvalidModel,
+                         "cannot load '" + options.path + "': the GGUF file is truncated, corrupt "
+                         "or of an unsupported architecture" +
+                             (why.empty() ? std::string() : " (llama.cpp: " + why + ")"));
+  }
+  int train_ctx = llama_model_n_ctx_train(model);
+  if (train_ctx > 0 && options.context_size > train_ctx) options.context_size = train_ctx;
+
+  llama_context_params cp = llama_context_default_params();
+  // Unified KV: scoring copies a query's prefix to scratch sequences without copying cells.
+  cp.kv_unified = true;
+  // Full-size sliding-window cache, so a rejected draft can always be rolled back.
+  cp.swa_full = true;
+  cp.n_seq_max = static_cast<uint32_t>(options.max_sequences + options.max_candidates);
+  cp.n_ctx = static_cast<uint32_t>(options.context_size * options.max_sequences +
+                                   options.max_candidates * 256);
+  cp.n_batch = 1024;
+  cp.n_ubatch = 512;
+  int threads = options.threads > 0 ? options.threads
+                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  cp.n_threads = threads;
+  cp.n_threads_batch = threads;
+  cp.no_perf = true;
+  llama_context* ctx = llama_init_from_model(model, cp);
+  if (ctx == nullptr) {
+    std::string why = llama::TakeLastLlamaError();
+    llama_model_free(model);
+    return Status::Error(ErrorCode::kInternal,
+                         "cannot create a context for '" + options.path + "'" +
+                             (why.empty() ? std::string() : " (llama.cpp: " + why + ")"));
+  }
+  return std::shared_ptr<Model>(std::make_shared<llama::LlamaModel>(options, model, ctx));
+}
+
+}  // namespace specfuse

@@ -1,0 +1,49 @@
+// LlamaSequence: one query's context on a LlamaModel, kept in the model's KV cache
+// across rounds.
+//
+// KV invariant between calls: positions [0, n-1) of the sequence hold tokens_[0, n-1);
+// the last token is "pending" (not yet decoded) so that the next draft or score decodes
+// it and gets fresh logits. After a draft, the drafted tokens stay decoded after the
+// pending one (positions [n-1, kv_len_)) so that accepting the drafter's own candidate
+// costs no prefill.
+#pragma once
+
+#include <llama.h>
+
+#include <memory>
+#include <vector>
+
+#include "backends/llama/llama_model.h"
+#include "specfuse/model.h"
+
+namespace specfuse::llama {
+
+class LlamaSequence : public Sequence {
+ public:
+  LlamaSequence(std::shared_ptr<LlamaModel> model, int seq, const SamplingOptions& sampling);
+  ~LlamaSequence() override;
+
+  Result<Draft> DraftTokens(int max_tokens) override;
+  Result<std::vector<CandidateScore>> Score(const std::vector<std::string>& candidates) override;
+  Status Accept(const std::string& text) override;
+  Status Sync(const std::vector<ChatMessage>& messages) override;
+  int ContextTokens() const override { return static_cast<int>(tokens_.size()); }
+  int ContextLimit() const override { return model_->options().context_size; }
+  int CountTokens(const std::string& text) const override;
+
+  // Called once by LlamaModel::Start with the model's mutex held.
+  Status PrefillPrompt(std::vector<llama_token> ids);
+
+ private:
+  // Drops KV cells at positions >= pos. Caller holds the model's mutex.
+  void TrimKv(int pos);
+
+  std::shared_ptr<LlamaModel> model_;
+  int seq_;
+  llama_sampler* sampler_;
+  std::vector<llama_token> tokens_;      // prompt + accepted answer
+  std::vector<llama_token> draft_ids_;   // tokens of the last draft, not yet accepted
+  int kv_len_ = 0;                       // positions [0, kv_len_) are decoded
+};
+
+}  // namespace specfuse::llama

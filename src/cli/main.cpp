@@ -1,0 +1,54 @@
+// specfuse: make several language models answer together (SpecFuse).
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/default_models.h"
+#include "cli/run_command.h"
+
+namespace {
+
+int ModelsCommand() {
+  using specfuse::cli::DefaultModels;
+  std::printf("cache: %s/models\n\n", specfuse::cli::CacheDir().c_str());
+  std::printf("%-20s %9s  %-11s %-8s %s\n", "NAME", "SIZE", "LICENCE", "PRESENT", "DESCRIPTION");
+  for (const auto& m : DefaultModels()) {
+    std::printf("%-20s %6.0f MB  %-11s %-8s %s\n", m.name.c_str(), m.bytes / 1e6, m.license.c_str(),
+                m.present ? "yes" : "no", m.description.c_str());
+  }
+  std::printf("\ndefault ensemble:");
+  for (const auto& m : specfuse::cli::DefaultEnsemble()) std::printf(" %s", m.name.c_str());
+  std::printf("\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"specfuse: several language models answering together (SpecFuse)", "specfuse"};
+  app.set_version_flag("--version", std::string("specfuse ") + SPECFUSE_VERSION);
+  app.require_subcommand(1);
+
+  app.add_subcommand("models", "List the default models and whether they are fetched");
+
+  specfuse::cli::EnsembleFlags run_flags;
+  std::string prompt, run_trace;
+  CLI::App* run = app.add_subcommand("run", "Answer one prompt, streaming the answer to stdout");
+  specfuse::cli::AddEnsembleFlags(run, &run_flags);
+  run->add_option("--trace", run_trace, "Write the round trace as JSON lines to FILE (- = stderr)");
+  run->add_option("prompt", prompt, "The prompt")->required();
+
+  specfuse::cli::EnsembleFlags chat_flags;
+  std::string chat_trace;
+  CLI::App* chat = app.add_subcommand("chat", "Talk with the ensemble over several turns");
+  specfuse::cli::AddEnsembleFlags(chat, &chat_flags);
+  chat->add_option("--trace", chat_trace, "Write the round trace as JSON lines to FILE (- = stderr)");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (app.got_subcommand("models")) return ModelsCommand();
+  if (app.got_subcommand("run")) return specfuse::cli::RunCommand(run_flags, prompt, run_trace);
+  if (app.got_subcommand("chat")) return specfuse::cli::ChatCommand(chat_flags, chat_trace);
+  return 0;
+}

@@ -1,0 +1,188 @@
+#include "cli/run_command.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "specfuse/trace.h"
+
+namespace specfuse::cli {
+
+namespace {
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "specfuse: error: %s\n", s.message().c_str());
+  return 1;
+}
+
+// Where --trace goes: nowhere, stderr ("-") or a file.
+class TraceSink {
+ public:
+  Status Open(const std::string& path) {
+    if (path.empty()) return Status::Ok();
+    if (path == "-") {
+      out_ = &std::cerr;
+      return Status::Ok();
+    }
+    file_.open(path, std::ios::out | std::ios::trunc);
+    if (!file_) {
+      return Status::Error(ErrorCode::kInvalidArgument, "cannot write the trace to '" + path + "'");
+    }
+    out_ = &file_;
+    return Status::Ok();
+  }
+  void Write(const std::string& line) {
+    if (out_) {
+      *out_ << line << '\n';
+      out_->flush();
+    }
+  }
+
+ private:
+  std::ofstream file_;
+  std::ostream* out_ = nullptr;
+};
+
+}  // namespace
+
+void AddEnsembleFlags(CLI::App* app, EnsembleFlags* f) {
+  app->add_option("-c,--config", f->config, "Ensemble config file (TOML)");
+  app->add_option("-m,--model", f->models,
+                  "A member: GGUF path or default model name (repeat for an ensemble)");
+  app->add_option("--segment-tokens", f->segment_tokens, "Tokens per draft (L), default 10");
+  app->add_option("--max-tokens", f->max_tokens, "Answer length limit, default 256");
+  app->add_option("--temperature", f->temperature, "Sampling temperature, default 0.6 (0 = greedy)");
+  app->add_option("--top-p", f->top_p, "Nucleus sampling, default 0.9");
+  app->add_option("--top-k", f->top_k, "Top-k sampling, default 0 (off)");
+  app->add_option("--seed", f->seed, "Sampling seed, default 42");
+  app->add_option("--score", f->score, "Verifier score: prob (default), logprob or logit");
+  app->add_option("--weights", f->weights, "Verifier weights: uniform (default) or hedge");
+  app->add_flag("--exit,!--no-exit", f->exit, "Model exit on (default) or off");
+  app->add_option("--stop", f->stop, "Stop string (repeatable)");
+  app->add_option("--ctx-size", f->ctx_size, "Context tokens per query and model, default 4096");
+  app->add_option("--threads", f->threads, "CPU threads per model, default: cores / members");
+  app->add_option("--gpu-layers", f->gpu_layers, "Layers offloaded to the GPU, default all");
+  app->add_flag("-v,--verbose", f->verbose, "Show llama.cpp's log");
+}
+
+Result<EnsembleConfig> ResolveEnsemble(const EnsembleFlags& f) {
+  EnsembleConfig c;
+  if (!f.config.empty()) {
+    auto loaded = LoadEnsembleConfig(f.config);
+    if (!loaded.ok()) return loaded.status();
+    c = *loaded;
+  }
+  if (!f.models.empty()) {
+    c.members.clear();
+    for (const auto& m : f.models) {
+      auto member = MemberFromArgument(m);
+      if (!member.ok()) return member.status();
+      c.members.push_back(*member);
+    }
+  }
+  if (c.members.empty()) {
+    auto d = DefaultMembers();
+    if (!d.ok()) return d.status();
+    c.members = *d;
+  }
+  EnsembleOptions& o = c.options;
+  if (f.segment_tokens) o.segment_tokens = *f.segment_tokens;
+  if (f.max_tokens) o.max_tokens = *f.max_tokens;
+  if (f.temperature) o.sampling.temperature = *f.temperature;
+  if (f.top_p) o.sampling.top_p = *f.top_p;
+  if (f.top_k) o.sampling.top_k = *f.top_k;
+  if (f.seed) o.sampling.seed = *f.seed;
+  if (f.exit) o.exit.enabled = *f.exit;
+  if (!f.stop.empty()) o.stop = f.stop;
+  if (f.score) {
+    auto v = ParseScoreVariant(*f.score);
+    if (!v.ok()) return v.status();
+    o.score = *v;
+  }
+  if (f.weights) {
+    auto v = ParseWeightsMode(*f.weights);
+    if (!v.ok()) return v.status();
+    o.weights = *v;
+  }
+  int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int per_member = std::max(1, cores / static_cast<int>(c.members.size()));
+  for (auto& m : c.members) {
+    if (f.ctx_size) m.llama.context_size = *f.ctx_size;
+    if (f.gpu_layers) m.llama.gpu_layers = *f.gpu_layers;
+    if (f.threads) m.llama.threads = *f.threads;
+    else if (m.llama.threads == 0) m.llama.threads = per_member;
+  }
+  Status s = Validate(o);
+  if (!s.ok()) return s;
+  return c;
+}
+
+Result<std::vector<Member>> LoadMembers(const EnsembleConfig& config) {
+  std::vector<Member> members;
+  for (const auto& mc : config.members) {
+    std::fprintf(stderr, "loading %s ...\n", mc.llama.path.c_str());
+    auto model = LoadLlamaModel(mc.llama);
+    if (!model.ok()) return model.status();
+    members.push_back({*model, mc.role, mc.temperature});
+  }
+  return members;
+}
+
+int RunCommand(const EnsembleFlags& flags, const std::string& prompt, const std::string& trace_path) {
+  SetLlamaVerbose(flags.verbose);
+  auto config = ResolveEnsemble(flags);
+  if (!config.ok()) return Fail(config.status());
+  TraceSink sink;
+  Status s = sink.Open(trace_path);
+  if (!s.ok()) return Fail(s);
+  auto members = LoadMembers(*config);
+  if (!members.ok()) return Fail(members.status());
+
+  Conversation conversation(*members, config->options);
+  auto answer = conversation.Ask(prompt, [&](const std::string& segment, const RoundTrace& round) {
+    std::fwrite(segment.data(), 1, segment.size(), stdout);
+    std::fflush(stdout);
+    sink.Write(RoundToJson(round));
+    return true;
+  });
+  std::fputc('\n', stdout);
+  if (!answer.ok()) return Fail(answer.status());
+  sink.Write(SummaryToJson(answer->summary));
+  return 0;
+}
+
+int ChatCommand(const EnsembleFlags& flags, const std::string& trace_path) {
+  SetLlamaVerbose(flags.verbose);
+  auto config = ResolveEnsemble(flags);
+  if (!config.ok()) return Fail(config.status());
+  TraceSink sink;
+  Status s = sink.Open(trace_path);
+  if (!s.ok()) return Fail(s);
+  auto members = LoadMembers(*config);
+  if (!members.ok()) return Fail(members.status());
+
+  Conversation conversation(*members, config->options);
+  std::fprintf(stderr, "chatting with %zu model(s); an empty line or end of input quits\n",
+               members->size());
+  std::string line;
+  while (true) {
+    std::fputs("> ", stderr);
+    if (!std::getline(std::cin, line) || line.empty()) break;
+    auto answer = conversation.Ask(line, [&](const std::string& segment, const RoundTrace& round) {
+      std::fwrite(segment.data(), 1, segment.size(), stdout);
+      std::fflush(stdout);
+      sink.Write(RoundToJson(round));
+      return true;
+    });
+    std::fputc('\n', stdout);
+    if (!answer.ok()) {
+      Fail(answer.status());
+      continue;
+    }
+    sink.Write(SummaryToJson(answer->summary));
+  }
+  return 0;
+}
+
+}  // namespace specfuse::cli

@@ -1,5 +1,6 @@
 #include "core/candidate_score.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 

@@ -14,7 +14,18 @@ bool IsSpacedWordChar(char32_t c) {
   }
   if (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) return true;  // Latin-1, Latin Extended
   if (c >= 0x300 && c <= 0x36F) return true;                          // combining marks
+  if (c == 0x37E || c == 0x387) return false;                         // Greek ; and ·
   if (c >= 0x370 && c <= 0x52F) return true;                          // Greek, Cyrillic
+  if (c >= 0x531 && c <= 0x588) return c < 0x55A || c > 0x55F;       // Armenian letters
+  if (c >= 0x591 && c <= 0x5F2) {                                     // Hebrew letters, points
+    return c != 0x5BE && c != 0x5C0 && c != 0x5C3 && c != 0x5C6;      // not its punctuation
+  }
+  if (c >= 0x610 && c <= 0x6FF) {                                     // Arabic
+    return (c < 0x61B || c > 0x61F) && (c < 0x66A || c > 0x66D) && c != 0x6D4;
+  }
+  if (c >= 0x750 && c <= 0x77F) return true;                          // Arabic Supplement
+  if (c >= 0x900 && c <= 0xDFF) return c != 0x964 && c != 0x965;      // Indic, not the dandas
+  if (c >= 0x10A0 && c <= 0x10FF) return c != 0x10FB;                 // Georgian
   if (c >= 0x1E00 && c <= 0x1FFF) return true;                        // Latin/Greek Extended
   return false;
 }

@@ -15,10 +15,23 @@ int SequenceLength(unsigned char lead) {
 
 bool IsContinuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
+// Allowed range of the byte after a lead byte (Unicode Table 3-7): excludes overlong
+// forms (E0 80..9F, F0 80..8F), UTF-16 surrogates (ED A0..BF) and code points above
+// U+10FFFF (F4 90..BF).
+bool SecondByteOk(unsigned char lead, unsigned char second) {
+  switch (lead) {
+    case 0xE0: return second >= 0xA0 && second <= 0xBF;
+    case 0xED: return second >= 0x80 && second <= 0x9F;
+    case 0xF0: return second >= 0x90 && second <= 0xBF;
+    case 0xF4: return second >= 0x80 && second <= 0x8F;
+    default: return IsContinuation(second);
+  }
+}
+
 }  // namespace
 
 size_t CompleteUtf8Prefix(std::string_view s) {
-  // Look back at most 3 bytes for the lead byte of the last character.
+  // Look back at most 4 bytes for the lead byte of the last character.
   size_t n = s.size();
   for (size_t back = 1; back <= 4 && back <= n; ++back) {
     unsigned char c = static_cast<unsigned char>(s[n - back]);
@@ -35,7 +48,11 @@ bool IsValidUtf8(std::string_view s) {
   while (i < s.size()) {
     int len = SequenceLength(static_cast<unsigned char>(s[i]));
     if (len == 0 || i + len > s.size()) return false;
-    for (int k = 1; k < len; ++k) {
+    if (len > 1 && !SecondByteOk(static_cast<unsigned char>(s[i]),
+                                 static_cast<unsigned char>(s[i + 1]))) {
+      return false;
+    }
+    for (int k = 2; k < len; ++k) {
       if (!IsContinuation(static_cast<unsigned char>(s[i + k]))) return false;
     }
     i += len;

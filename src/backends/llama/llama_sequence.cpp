@@ -212,12 +212,14 @@ Status LlamaSequence::Accept(const std::string& text) {
                              std::to_string(ContextLimit()) + " tokens");
   }
   // Decoded draft tokens sit at positions n.. (the pending token at n-1 was decoded too).
+  // The new last token stays pending, so at most positions [0, last) are kept.
   int decoded_draft = std::max(0, kv_len_ - n);
+  int last = n + static_cast<int>(added.size()) - 1;
   int keep = kv_len_ >= n ? n + std::min<int>(static_cast<int>(matched), decoded_draft) : n - 1;
+  keep = std::min(keep, last);
   TrimKv(keep);
   draft_ids_.clear();
   tokens_.insert(tokens_.end(), added.begin(), added.end());
-  int last = static_cast<int>(tokens_.size()) - 1;
   Status s = model_->Prefill(seq_, tokens_, keep, last, keep);
   kv_len_ = s.ok() ? last : keep;
   if (!s.ok()) {

@@ -1,0 +1,227 @@
+#include "server/request_options.h"
+
+#include <cmath>
+#include <limits>
+
+namespace specfuse::server {
+
+namespace {
+
+using nlohmann::json;
+
+std::optional<ApiError> GetInt(const json& obj, const char* key, const std::string& param, int min,
+                               int max, std::optional<int>* out) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_integer()) return BadRequest("'" + param + "' must be an integer", param);
+  // Compare as 64-bit signed/unsigned so huge values cannot wrap into range.
+  if (it->is_number_unsigned() ? it->get<uint64_t>() > static_cast<uint64_t>(max)
+                               : (it->get<int64_t>() < min || it->get<int64_t>() > max)) {
+    return BadRequest("'" + param + "' must be between " + std::to_string(min) + " and " +
+                          std::to_string(max),
+                      param);
+  }
+  *out = static_cast<int>(it->get<int64_t>());
+  return std::nullopt;
+}
+
+std::optional<ApiError> GetNumber(const json& obj, const char* key, double min, double max,
+                                  std::optional<double>* out) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number()) return BadRequest(std::string("'") + key + "' must be a number", key);
+  double v = it->get<double>();
+  if (!std::isfinite(v) || v < min || v > max) {
+    return BadRequest(std::string("'") + key + "' must be between " + std::to_string(min) +
+                          " and " + std::to_string(max),
+                      key);
+  }
+  *out = v;
+  return std::nullopt;
+}
+
+std::optional<ApiError> GetBool(const json& obj, const char* key, const std::string& param,
+                                bool* out) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::nullopt;
+  if (!it->is_boolean()) return BadRequest("'" + param + "' must be true or false", param);
+  *out = it->get<bool>();
+  return std::nullopt;
+}
+
+// The `specfuse` extension object: {"segment_tokens", "exit", "weights", "score", "trace"}.
+std::optional<ApiError> ParseExtension(const json& body, GenerationRequest* out) {
+  auto it = body.find("specfuse");
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_object()) return BadRequest("'specfuse' must be an object", "specfuse");
+  for (const auto& [key, value] : it->items()) {
+    if (key != "segment_tokens" && key != "exit" && key != "weights" && key != "score" &&
+        key != "trace") {
+      return BadRequest("unknown field 'specfuse." + key +
+                            "'; known: segment_tokens, exit, weights, score, trace",
+                        "specfuse." + key);
+    }
+  }
+  std::optional<int> segment;
+  if (auto e = GetInt(*it, "segment_tokens", "specfuse.segment_tokens", 1, 4096, &segment)) return e;
+  if (segment) out->options.segment_tokens = *segment;
+  if (auto e = GetBool(*it, "exit", "specfuse.exit", &out->options.exit.enabled)) return e;
+  if (auto e = GetBool(*it, "trace", "specfuse.trace", &out->trace)) return e;
+  if (auto w = it->find("weights"); w != it->end() && !w->is_null()) {
+    if (!w->is_string()) return BadRequest("'specfuse.weights' must be a string", "specfuse.weights");
+    auto mode = ParseWeightsMode(w->get<std::string>());
+    if (!mode.ok()) return BadRequest(mode.status().message(), "specfuse.weights");
+    out->options.weights = *mode;
+  }
+  if (auto s = it->find("score"); s != it->end() && !s->is_null()) {
+    if (!s->is_string()) return BadRequest("'specfuse.score' must be a string", "specfuse.score");
+    auto variant = ParseScoreVariant(s->get<std::string>());
+    if (!variant.ok()) return BadRequest(variant.status().message(), "specfuse.score");
+    out->options.score = *variant;
+  }
+  return std::nullopt;
+}
+
+// Fields both endpoints share: model, stream, sampling, length, stop, n, the extension.
+std::optional<ApiError> ParseCommon(const json& body, const EnsembleOptions& defaults,
+                                    GenerationRequest* out) {
+  if (!body.is_object()) return BadRequest("the request body must be a JSON object");
+  out->options = defaults;
+  out->options.stop.clear();
+
+  if (auto it = body.find("model"); it != body.end() && !it->is_null()) {
+    if (!it->is_string()) return BadRequest("'model' must be a string", "model");
+    out->model = it->get<std::string>();
+  }
+  if (auto e = GetBool(body, "stream", "stream", &out->stream)) return e;
+  if (auto it = body.find("stream_options"); it != body.end() && !it->is_null()) {
+    if (!it->is_object()) return BadRequest("'stream_options' must be an object", "stream_options");
+    if (auto e = GetBool(*it, "include_usage", "stream_options.include_usage", &out->include_usage)) {
+      return e;
+    }
+  }
+
+  std::optional<int> max_tokens, max_completion_tokens, n;
+  if (auto e = GetInt(body, "max_tokens", "max_tokens", 1, 1 << 20, &max_tokens)) return e;
+  if (auto e = GetInt(body, "max_completion_tokens", "max_completion_tokens", 1, 1 << 20,
+                      &max_completion_tokens)) {
+    return e;
+  }
+  if (max_completion_tokens) out->options.max_tokens = *max_completion_tokens;
+  else if (max_tokens) out->options.max_tokens = *max_tokens;
+  if (auto e = GetInt(body, "n", "n", 1, 1 << 20, &n)) return e;
+  if (n && *n != 1) return BadRequest("only n = 1 is supported", "n");
+
+  std::optional<double> temperature, top_p;
+  if (auto e = GetNumber(body, "temperature", 0.0, 2.0, &temperature)) return e;
+  if (auto e = GetNumber(body, "top_p", 0.0, 1.0, &top_p)) return e;
+  if (temperature) out->options.sampling.temperature = static_cast<float>(*temperature);
+  if (top_p) {
+    if (*top_p <= 0) return BadRequest("'top_p' must be greater than 0", "top_p");
+    out->options.sampling.top_p = static_cast<float>(*top_p);
+  }
+  if (auto it = body.find("seed"); it != body.end() && !it->is_null()) {
+    if (!it->is_number_integer()) return BadRequest("'seed' must be an integer", "seed");
+    // Negative seeds are fine for OpenAI; any 64-bit pattern is a seed to us.
+    out->options.sampling.seed = it->is_number_unsigned() ? it->get<uint64_t>()
+                                                          : static_cast<uint64_t>(it->get<int64_t>());
+  }
+
+  if (auto it = body.find("stop"); it != body.end() && !it->is_null()) {
+    std::vector<json> items;
+    if (it->is_string()) items.push_back(*it);
+    else if (it->is_array()) items.assign(it->begin(), it->end());
+    else return BadRequest("'stop' must be a string or an array of strings", "stop");
+    if (items.size() > 16) return BadRequest("'stop' holds at most 16 strings", "stop");
+    for (const auto& s : items) {
+      if (!s.is_string()) return BadRequest("'stop' must be a string or an array of strings", "stop");
+      if (!s.get<std::string>().empty()) out->options.stop.push_back(s.get<std::string>());
+    }
+  }
+
+  if (auto e = ParseExtension(body, out)) return e;
+  Status valid = Validate(out->options);
+  if (!valid.ok()) return BadRequest(valid.message());
+  return std::nullopt;
+}
+
+// A message's content: a string, or an array of {"type": "text", "text": ...} parts.
+std::optional<ApiError> MessageContent(const json& content, const std::string& param,
+                                       std::string* out) {
+  if (content.is_null()) return std::nullopt;
+  if (content.is_string()) {
+    *out = content.get<std::string>();
+    return std::nullopt;
+  }
+  if (!content.is_array()) {
+    return BadRequest("'" + param + "' must be a string or an array of text parts", param);
+  }
+  for (const auto& part : content) {
+    auto type = part.is_object() ? part.find("type") : part.end();
+    auto text = part.is_object() ? part.find("text") : part.end();
+    if (!part.is_object() || type == part.end() || *type != "text" || text == part.end() ||
+        !text->is_string()) {
+      return BadRequest("'" + param + "' may only hold text parts ({\"type\": \"text\", \"text\": ...})",
+                        param);
+    }
+    *out += text->get<std::string>();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<ApiError> ParseChatRequest(const json& body, const EnsembleOptions& defaults,
+                                         GenerationRequest* out) {
+  if (auto e = ParseCommon(body, defaults, out)) return e;
+  auto it = body.find("messages");
+  if (it == body.end() || it->is_null()) return BadRequest("'messages' is required", "messages");
+  if (!it->is_array() || it->empty()) {
+    return BadRequest("'messages' must be a non-empty array of messages", "messages");
+  }
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& m = (*it)[i];
+    std::string param = "messages[" + std::to_string(i) + "]";
+    if (!m.is_object()) return BadRequest("'" + param + "' must be an object", param);
+    auto role = m.find("role");
+    if (role == m.end() || !role->is_string()) {
+      return BadRequest("'" + param + ".role' is required", param + ".role");
+    }
+    ChatMessage msg;
+    msg.role = role->get<std::string>();
+    if (msg.role == "developer") msg.role = "system";
+    if (msg.role != "system" && msg.role != "user" && msg.role != "assistant") {
+      return BadRequest("'" + param + ".role' must be system, developer, user or assistant",
+                        param + ".role");
+    }
+    auto content = m.find("content");
+    if (content == m.end()) return BadRequest("'" + param + ".content' is required", param + ".content");
+    if (auto e = MessageContent(*content, param + ".content", &msg.content)) return e;
+    out->messages.push_back(std::move(msg));
+  }
+  return std::nullopt;
+}
+
+std::optional<ApiError> ParseCompletionRequest(const json& body, const EnsembleOptions& defaults,
+                                               GenerationRequest* out) {
+  if (auto e = ParseCommon(body, defaults, out)) return e;
+  auto it = body.find("prompt");
+  if (it == body.end() || it->is_null()) return BadRequest("'prompt' is required", "prompt");
+  if (it->is_array() && it->size() == 1 && (*it)[0].is_string()) {
+    out->prompt = (*it)[0].get<std::string>();
+  } else if (it->is_string()) {
+    out->prompt = it->get<std::string>();
+  } else {
+    return BadRequest("'prompt' must be a string (or an array of one string)", "prompt");
+  }
+  if (out->prompt.empty()) return BadRequest("'prompt' must not be empty", "prompt");
+  if (auto e = GetBool(body, "echo", "echo", &out->echo)) return e;
+  if (auto lp = body.find("logprobs"); lp != body.end() && !lp->is_null() &&
+                                       !(lp->is_boolean() && !lp->get<bool>())) {
+    return BadRequest("'logprobs' is not supported yet", "logprobs");
+  }
+  out->messages.push_back({"user", out->prompt});
+  return std::nullopt;
+}
+
+}  // namespace specfuse::server

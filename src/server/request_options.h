@@ -1,0 +1,39 @@
+// Request bodies of /v1/chat/completions and /v1/completions, parsed and checked into the
+// engine's own option struct. Request fields use the EnsembleOptions names; OpenAI's
+// fields map onto them (max_tokens, temperature, top_p, seed, stop).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "server/api_errors.h"
+#include "specfuse/ensemble_options.h"
+#include "specfuse/model.h"
+
+namespace specfuse::server {
+
+struct GenerationRequest {
+  std::string model;                  // "" = the whole ensemble
+  std::vector<ChatMessage> messages;  // for /v1/completions: the prompt as one user turn
+  std::string prompt;                 // /v1/completions only
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage
+  bool trace = false;          // specfuse.trace: return the round trace
+  bool echo = false;           // /v1/completions: prepend the prompt to the answer
+  EnsembleOptions options;
+};
+
+// Parses a chat completion request over the server's default options. Returns the
+// problem (400, naming the field) when the body is not a valid request.
+std::optional<ApiError> ParseChatRequest(const nlohmann::json& body, const EnsembleOptions& defaults,
+                                         GenerationRequest* out);
+
+// Parses a (legacy) text completion request the same way.
+std::optional<ApiError> ParseCompletionRequest(const nlohmann::json& body,
+                                               const EnsembleOptions& defaults,
+                                               GenerationRequest* out);
+
+}  // namespace specfuse::server

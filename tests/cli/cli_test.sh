@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The specfuse binary from the outside: version, help, models, a real generation, and
+# clear errors (non-zero exit, a message naming the problem) for bad input.
+set -u
+BIN=${1:?usage: cli_test.sh path/to/specfuse}
+CACHE=${SPECFUSE_CACHE:-$HOME/.cache/specfuse}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); echo "ok: $1"; }
+bad() { failed=$((failed + 1)); echo "FAILED: $1"; }
+
+# expect_fail NAME PATTERN ARGS...: exits non-zero and stderr matches PATTERN.
+expect_fail() {
+  local name=$1 pattern=$2
+  shift 2
+  "$BIN" "$@" >"$TMP/out" 2>"$TMP/err"
+  local rc=$?
+  if [ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -q -- "$pattern" "$TMP/err"; then
+    ok "$name"
+  else
+    bad "$name (exit $rc, stderr: $(tr '\n' ' ' <"$TMP/err"))"
+  fi
+}
+
+"$BIN" --version | grep -q "^specfuse [0-9]" && ok "version" || bad "version"
+"$BIN" --help | grep -q "run" && ok "help lists run" || bad "help lists run"
+"$BIN" models | grep -q "smollm2-135m .* yes" && ok "models shows smollm2 present" || bad "models"
+
+out=$("$BIN" run -m smollm2-135m --seed 1 --temperature 0 --max-tokens 24 "Name three colors." 2>/dev/null)
+if [ -n "$out" ] && [ "$out" = "$("$BIN" run -m smollm2-135m --seed 1 --temperature 0 --max-tokens 24 "Name three colors." 2>/dev/null)" ]; then
+  ok "run generates the same text twice with a fixed seed"
+else
+  bad "run generates the same text twice with a fixed seed ('$out')"
+fi
+
+"$BIN" run --trace "$TMP/trace.jsonl" --max-tokens 16 "What is the capital of France?" >/dev/null 2>&1
+if grep -q '"candidates"' "$TMP/trace.jsonl" && tail -1 "$TMP/trace.jsonl" | grep -q '"summary"'; then
+  ok "run writes a round trace and a summary"
+else
+  bad "run writes a round trace and a summary"
+fi
+
+expect_fail "missing model file" "does not exist" run -m "$TMP/nope.gguf" hi
+echo "plain text" >"$TMP/text.gguf"
+expect_fail "a file that is not GGUF" "not a GGUF" run -m "$TMP/text.gguf" hi
+head -c 3000000 "$CACHE/models/SmolLM2-135M-Instruct.Q4_1.gguf" >"$TMP/trunc.gguf"
+expect_fail "a truncated GGUF" "truncated" run -m "$TMP/trunc.gguf" hi
+long=$(printf 'word %.0s' $(seq 1 200))
+expect_fail "a prompt longer than the context" "context" run -m smollm2-135m --ctx-size 64 "$long"
+expect_fail "an unknown default model" "no default model" run -m no-such-model hi
+expect_fail "a bad score variant" "score variant" run -m smollm2-135m --score best hi
+printf 'segment_tokns = 3\n' >"$TMP/bad.toml"
+expect_fail "an unknown config key" "unknown key 'segment_tokns'" run --config "$TMP/bad.toml" hi
+printf 'max_tokens = [\n' >"$TMP/broken.toml"
+expect_fail "a malformed config" "broken.toml:" run --config "$TMP/broken.toml" hi
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

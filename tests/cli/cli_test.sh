@@ -43,6 +43,14 @@ else
   bad "run writes a round trace and a summary"
 fi
 
+chat_out=$(printf 'My name is Ada.\nWhat is my name?\n' |
+  "$BIN" chat -m smollm2-135m --temperature 0 --max-tokens 20 2>/dev/null)
+if [ "$(printf '%s\n' "$chat_out" | grep -c .)" -ge 2 ]; then
+  ok "chat answers two turns from standard input"
+else
+  bad "chat answers two turns from standard input ('$chat_out')"
+fi
+
 expect_fail "missing model file" "does not exist" run -m "$TMP/nope.gguf" hi
 echo "plain text" >"$TMP/text.gguf"
 expect_fail "a file that is not GGUF" "not a GGUF" run -m "$TMP/text.gguf" hi

@@ -109,6 +109,23 @@ TEST_F(EngineTest, EveryRoundsWinnerIsTheArgmaxOfItsRecomputedCombinedScores) {
   }
 }
 
+TEST_F(EngineTest, OnASmallFixedPromptSetDifferentModelsWinRounds) {
+  EnsembleOptions o = Options();
+  o.max_tokens = 40;
+  std::set<std::string> winners;
+  for (const char* prompt : {"Name three colors.", "Write a haiku about autumn.",
+                             "What is the capital of France?"}) {
+    Conversation c({{smol_}, {qwen_}}, o);
+    auto a = c.Ask(prompt);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    for (const auto& r : a->rounds) {
+      // Only rounds with a real contest count: one model's candidate beat another's.
+      if (r.candidates.size() > 1) winners.insert(r.candidates[r.winner].models[0]);
+    }
+  }
+  EXPECT_EQ(winners, (std::set<std::string>{"smol", "qwen"}));
+}
+
 TEST_F(EngineTest, IdenticalCandidatesAreScoredOnce) {
   // Two greedy instances of one model draft the same text: one candidate, no vote.
   EnsembleOptions o = Options();

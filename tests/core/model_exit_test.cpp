@@ -135,6 +135,18 @@ TEST(DecideExits, EntropyExactlyAtTheThresholdExitsNone) {
   EXPECT_EQ(DecideExits(quality, 3, o).exits, (std::vector<int>{0, 2}));
 }
 
+TEST(DecideExits, ADrafterExactlyAtEpsilonOverNStays) {
+  // Exit needs p_i strictly below epsilon / N. With N = 2, (2 p) / 2 == p exactly.
+  ExitOptions o = Options();
+  const std::vector<double> quality = {0.0, 2.0};
+  const double p0 = DecideExits(quality, 3, o).p.at(0);
+
+  o.epsilon = 2.0 * p0;
+  EXPECT_TRUE(DecideExits(quality, 3, o).exits.empty());
+  o.epsilon = std::nextafter(2.0 * p0, 1.0);
+  EXPECT_EQ(DecideExits(quality, 3, o).exits, (std::vector<int>{0}));
+}
+
 TEST(DecideExits, TheBestMinActiveDraftersAlwaysStay) {
   ExitOptions o = Options();
   o.min_active = 2;

@@ -76,6 +76,10 @@ TEST(CutAtWordBoundary, ANumberCountsAsAWord) {
   EXPECT_EQ(Cut("It was built in 18"), "It was built in");
 }
 
+TEST(CutAtWordBoundary, AnIdentifierWithUnderscoresCountsAsOneWord) {
+  EXPECT_EQ(Cut("call my_fun"), "call");
+}
+
 // --- CutAtWordBoundary: multi-byte UTF-8 ----------------------------------------------
 
 TEST(CutAtWordBoundary, AnIncompleteTrailingCharacterIsDropped) {

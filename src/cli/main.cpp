@@ -4,8 +4,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/bench_command.h"
 #include "cli/default_models.h"
 #include "cli/run_command.h"
+#include "cli/serve_command.h"
 
 namespace {
 
@@ -45,10 +47,25 @@ int main(int argc, char** argv) {
   specfuse::cli::AddEnsembleFlags(chat, &chat_flags);
   chat->add_option("--trace", chat_trace, "Write the round trace as JSON lines to FILE (- = stderr)");
 
+  specfuse::cli::ServeFlags serve_flags;
+  CLI::App* serve = app.add_subcommand("serve", "Serve the ensemble over an OpenAI-compatible HTTP API");
+  specfuse::cli::AddServeFlags(serve, &serve_flags);
+
+  specfuse::cli::EnsembleFlags bench_flags;
+  specfuse::cli::BenchFlags bench_opts;
+  CLI::App* bench = app.add_subcommand(
+      "bench", "Time each member alone and the ensemble with exit off and on, on the same prompts");
+  specfuse::cli::AddEnsembleFlags(bench, &bench_flags);
+  bench->add_option("--prompts", bench_opts.prompts, "Prompts file, one per line (default: built-in set)");
+  bench->add_flag("--json", bench_opts.json, "Print JSON instead of a table");
+  bench->add_flag("!--no-members-alone", bench_opts.members_alone, "Skip timing each member alone");
+
   CLI11_PARSE(app, argc, argv);
 
   if (app.got_subcommand("models")) return ModelsCommand();
   if (app.got_subcommand("run")) return specfuse::cli::RunCommand(run_flags, prompt, run_trace);
   if (app.got_subcommand("chat")) return specfuse::cli::ChatCommand(chat_flags, chat_trace);
+  if (app.got_subcommand("bench")) return specfuse::cli::BenchCommand(bench_flags, bench_opts);
+  if (app.got_subcommand("serve")) return specfuse::cli::ServeCommand(serve_flags);
   return 0;
 }

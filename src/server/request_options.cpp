@@ -14,9 +14,9 @@ std::optional<ApiError> GetInt(const json& obj, const char* key, const std::stri
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return std::nullopt;
   if (!it->is_number_integer()) return BadRequest("'" + param + "' must be an integer", param);
-  // Compare as 64-bit signed/unsigned so huge values cannot wrap into range.
-  if (it->is_number_unsigned() ? it->get<uint64_t>() > static_cast<uint64_t>(max)
-                               : (it->get<int64_t>() < min || it->get<int64_t>() > max)) {
+  // Huge unsigned values must not wrap into range.
+  bool huge = it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(max);
+  if (huge || it->get<int64_t>() < min || it->get<int64_t>() > max) {
     return BadRequest("'" + param + "' must be between " + std::to_string(min) + " and " +
                           std::to_string(max),
                       param);
@@ -87,7 +87,6 @@ std::optional<ApiError> ParseCommon(const json& body, const EnsembleOptions& def
                                     GenerationRequest* out) {
   if (!body.is_object()) return BadRequest("the request body must be a JSON object");
   out->options = defaults;
-  out->options.stop.clear();
 
   if (auto it = body.find("model"); it != body.end() && !it->is_null()) {
     if (!it->is_string()) return BadRequest("'model' must be a string", "model");
@@ -120,7 +119,9 @@ std::optional<ApiError> ParseCommon(const json& body, const EnsembleOptions& def
     if (*top_p <= 0) return BadRequest("'top_p' must be greater than 0", "top_p");
     out->options.sampling.top_p = static_cast<float>(*top_p);
   }
+  out->seeded = false;
   if (auto it = body.find("seed"); it != body.end() && !it->is_null()) {
+    out->seeded = true;
     if (!it->is_number_integer()) return BadRequest("'seed' must be an integer", "seed");
     // Negative seeds are fine for OpenAI; any 64-bit pattern is a seed to us.
     out->options.sampling.seed = it->is_number_unsigned() ? it->get<uint64_t>()
@@ -133,6 +134,7 @@ std::optional<ApiError> ParseCommon(const json& body, const EnsembleOptions& def
     else if (it->is_array()) items.assign(it->begin(), it->end());
     else return BadRequest("'stop' must be a string or an array of strings", "stop");
     if (items.size() > 16) return BadRequest("'stop' holds at most 16 strings", "stop");
+    out->options.stop.clear();  // the request's stop strings replace the server's
     for (const auto& s : items) {
       if (!s.is_string()) return BadRequest("'stop' must be a string or an array of strings", "stop");
       if (!s.get<std::string>().empty()) out->options.stop.push_back(s.get<std::string>());

@@ -23,6 +23,7 @@ struct GenerationRequest {
   bool include_usage = false;  // stream_options.include_usage
   bool trace = false;          // specfuse.trace: return the round trace
   bool echo = false;           // /v1/completions: prepend the prompt to the answer
+  bool seeded = false;         // the request chose its seed
   EnsembleOptions options;
 };
 

@@ -1,0 +1,114 @@
+#include "server/chat_completions.h"
+
+#include <chrono>
+#include <random>
+
+namespace specfuse::server {
+
+namespace {
+
+using nlohmann::json;
+
+const char* ObjectName(Endpoint e, bool chunk) {
+  if (e == Endpoint::kCompletion) return "text_completion";
+  return chunk ? "chat.completion.chunk" : "chat.completion";
+}
+
+json Envelope(const ResponseHeader& h, bool chunk) {
+  return {{"id", h.id}, {"object", ObjectName(h.endpoint, chunk)}, {"created", h.created},
+          {"model", h.model}, {"system_fingerprint", nullptr}};
+}
+
+// One choice of a chunk: delta for chat, text for completions.
+json ChunkChoice(const ResponseHeader& h, json delta, const std::string& text, json finish_reason) {
+  json c = {{"index", 0}, {"logprobs", nullptr}, {"finish_reason", std::move(finish_reason)}};
+  if (h.endpoint == Endpoint::kChat) c["delta"] = std::move(delta);
+  else c["text"] = text;
+  return c;
+}
+
+json ParseTraceLine(const std::string& line) {
+  json j = json::parse(line, nullptr, false);
+  return j.is_discarded() ? json(nullptr) : j;
+}
+
+}  // namespace
+
+ResponseHeader NewResponseHeader(Endpoint endpoint, const std::string& model) {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  static const char kHex[] = "0123456789abcdef";
+  std::string id = endpoint == Endpoint::kChat ? "chatcmpl-" : "cmpl-";
+  for (int i = 0; i < 24; ++i) id += kHex[rng() % 16];
+  ResponseHeader h;
+  h.endpoint = endpoint;
+  h.id = id;
+  h.created = std::chrono::duration_cast<std::chrono::seconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  h.model = model;
+  return h;
+}
+
+std::string FinishReason(const AnswerSummary& s) {
+  return s.finish_reason == "length" ? "length" : "stop";
+}
+
+json Usage(const AnswerSummary& s) {
+  return {{"prompt_tokens", s.prompt_tokens},
+          {"completion_tokens", s.output_tokens},
+          {"total_tokens", s.prompt_tokens + s.output_tokens}};
+}
+
+json FullResponse(const ResponseHeader& h, const std::string& text, const Answer& answer, bool trace) {
+  json r = Envelope(h, false);
+  json choice = {{"index", 0}, {"logprobs", nullptr}, {"finish_reason", FinishReason(answer.summary)}};
+  if (h.endpoint == Endpoint::kChat) {
+    choice["message"] = {{"role", "assistant"}, {"content", text}, {"refusal", nullptr}};
+  } else {
+    choice["text"] = text;
+  }
+  r["choices"] = json::array({choice});
+  r["usage"] = Usage(answer.summary);
+  if (trace) {
+    json rounds = json::array();
+    for (const auto& round : answer.rounds) rounds.push_back(ParseTraceLine(RoundToJson(round)));
+    json summary = ParseTraceLine(SummaryToJson(answer.summary));
+    r["specfuse"] = {{"rounds", rounds},
+                     {"summary", summary.is_object() ? summary["summary"] : json(nullptr)}};
+  }
+  return r;
+}
+
+json FirstChunk(const ResponseHeader& h) {
+  json c = Envelope(h, true);
+  c["choices"] = json::array({ChunkChoice(h, {{"role", "assistant"}, {"content", ""}}, "", nullptr)});
+  return c;
+}
+
+json SegmentChunk(const ResponseHeader& h, const std::string& text, const std::string& round_json) {
+  json c = Envelope(h, true);
+  c["choices"] = json::array({ChunkChoice(h, {{"content", text}}, text, nullptr)});
+  if (!round_json.empty()) c["specfuse"] = {{"round", ParseTraceLine(round_json)}};
+  return c;
+}
+
+json FinalChunk(const ResponseHeader& h, const AnswerSummary& summary, bool trace) {
+  json c = Envelope(h, true);
+  c["choices"] = json::array({ChunkChoice(h, json::object(), "", FinishReason(summary))});
+  if (trace) {
+    json s = ParseTraceLine(SummaryToJson(summary));
+    c["specfuse"] = {{"summary", s.is_object() ? s["summary"] : json(nullptr)}};
+  }
+  return c;
+}
+
+json UsageChunk(const ResponseHeader& h, const AnswerSummary& summary) {
+  json c = Envelope(h, true);
+  c["choices"] = json::array();
+  c["usage"] = Usage(summary);
+  return c;
+}
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+}  // namespace specfuse::server

@@ -1,0 +1,53 @@
+// The response objects of /v1/chat/completions and /v1/completions in OpenAI's shapes:
+// the whole answer, and the chunks of a stream.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "specfuse/engine.h"
+
+namespace specfuse::server {
+
+enum class Endpoint {
+  kChat,        // chat.completion / chat.completion.chunk
+  kCompletion,  // text_completion
+};
+
+// What every object of one response repeats.
+struct ResponseHeader {
+  Endpoint endpoint = Endpoint::kChat;
+  std::string id;  // chatcmpl-... or cmpl-...
+  int64_t created = 0;
+  std::string model;
+};
+
+// A fresh header with a random id and the current time.
+ResponseHeader NewResponseHeader(Endpoint endpoint, const std::string& model);
+
+// OpenAI's finish reasons: "stop" or "length" (a cancelled answer reports "stop").
+std::string FinishReason(const AnswerSummary& summary);
+
+// {"prompt_tokens", "completion_tokens", "total_tokens"}.
+nlohmann::json Usage(const AnswerSummary& summary);
+
+// The whole answer. text is the answer as the client sees it (with an echoed prompt);
+// with trace, a "specfuse" field carries {"rounds": [...], "summary": {...}}.
+nlohmann::json FullResponse(const ResponseHeader& h, const std::string& text, const Answer& answer,
+                            bool trace);
+
+// Stream chunks. The first carries the assistant role (chat) or nothing yet; each segment
+// chunk carries a piece of text and, when round_json is set, {"specfuse": {"round": ...}};
+// the final chunk has an empty delta and the finish reason; the usage chunk has no choices.
+nlohmann::json FirstChunk(const ResponseHeader& h);
+nlohmann::json SegmentChunk(const ResponseHeader& h, const std::string& text,
+                            const std::string& round_json);
+nlohmann::json FinalChunk(const ResponseHeader& h, const AnswerSummary& summary, bool trace);
+nlohmann::json UsageChunk(const ResponseHeader& h, const AnswerSummary& summary);
+
+// Serialization that never throws on invalid UTF-8 (it is replaced).
+std::string Dump(const nlohmann::json& j);
+
+}  // namespace specfuse::server

@@ -1,0 +1,50 @@
+// The OpenAI-compatible HTTP server: /v1/chat/completions (with SSE streaming),
+// /v1/completions, /v1/models, /health and /metrics over a loaded ensemble.
+// Start() and Stop() may be called from different threads.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "server/model_registry.h"
+#include "specfuse/ensemble_options.h"
+#include "specfuse/status.h"
+
+namespace specfuse::server {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";  // loopback unless asked otherwise
+  int port = 8080;                 // 0 = any free port
+  std::string api_key;             // "" = no authentication
+  int max_concurrent = 4;          // answers running at once
+  int queue = 16;                  // answers waiting for a slot; more are refused (429)
+  size_t max_body_bytes = 1 << 20; // larger request bodies are refused (413)
+  // A request without a seed gets a fresh random one (OpenAI's behaviour); false: the
+  // default options' seed, so that equal requests get equal answers.
+  bool random_seed = true;
+};
+
+class HttpServer {
+ public:
+  // defaults: the options of a request that sets none of its own.
+  HttpServer(ServerOptions options, ModelRegistry models, EnsembleOptions defaults);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds the listening socket. Fails with kUnavailable when the address is taken.
+  Status Bind();
+  // The port bound (useful after port 0).
+  int port() const;
+  // Serves until Stop(); returns when every request thread has finished.
+  Status Serve();
+  // Stops accepting, cancels running and queued answers. Thread-safe; not signal-safe.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace specfuse::server

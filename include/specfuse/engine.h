@@ -58,10 +58,18 @@ class Conversation {
   Result<Answer> Reply(const std::vector<ChatMessage>& messages,
                        const SegmentCallback& on_segment = nullptr);
 
+  // Continues raw text (no chat template) with the ensemble: a text completion. The
+  // conversation's history is left as it was.
+  Result<Answer> Complete(const std::string& prompt, const SegmentCallback& on_segment = nullptr);
+
   const std::vector<ChatMessage>& history() const { return history_; }
   EnsembleOptions& options() { return options_; }
 
  private:
+  // The rounds of one answer; raw_prompt non-empty means a text completion.
+  Result<Answer> Run(const std::vector<ChatMessage>& messages, const std::string& raw_prompt,
+                     const SegmentCallback& on_segment);
+
   struct State;
   std::vector<Member> members_;
   EnsembleOptions options_;

@@ -82,6 +82,15 @@ class Sequence {
   virtual int CountTokens(const std::string& text) const = 0;
 };
 
+// A text read by a model from its start: every token with the log-probability the model
+// gave it (the first token has none: NaN), and the most likely alternatives. This is what
+// OpenAI-compatible servers return for `echo` with `logprobs`.
+struct TextScore {
+  std::vector<TokenInfo> tokens;
+  std::vector<size_t> offsets;  // byte offset of each token's text in the input
+  std::vector<std::vector<std::pair<std::string, float>>> top;  // per token, best first
+};
+
 // One loaded model. Thread-safe: Start() and all Sequence calls may come from any
 // thread; the implementation serializes access to shared state.
 class Model {
@@ -95,6 +104,20 @@ class Model {
   // when the prompt does not fit, kUnavailable when no sequence slot is free.
   virtual Result<std::unique_ptr<Sequence>> Start(const std::vector<ChatMessage>& messages,
                                                   const SamplingOptions& sampling) = 0;
+
+  // Opens a query context from raw text, without a chat template (text completions).
+  virtual Result<std::unique_ptr<Sequence>> StartText(const std::string& prompt,
+                                                      const SamplingOptions& sampling) {
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "model '" + name() + "' does not take raw text prompts");
+  }
+
+  // Scores text as the model reads it from the start (its BOS token added as it wants),
+  // with the top_n most likely alternatives at each token.
+  virtual Result<TextScore> ScoreText(const std::string& text, int top_n) {
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "model '" + name() + "' cannot score text");
+  }
 };
 
 }  // namespace specfuse

@@ -89,6 +89,22 @@ Result<Answer> Conversation::Ask(const std::string& user_message, const SegmentC
 
 Result<Answer> Conversation::Reply(const std::vector<ChatMessage>& messages,
                                    const SegmentCallback& on_segment) {
+  if (messages.empty()) return Status::Error(ErrorCode::kInvalidArgument, "no messages to answer");
+  auto answer = Run(messages, "", on_segment);
+  if (answer.ok()) {
+    history_ = messages;
+    history_.push_back({"assistant", answer->text});
+  }
+  return answer;
+}
+
+Result<Answer> Conversation::Complete(const std::string& prompt, const SegmentCallback& on_segment) {
+  if (prompt.empty()) return Status::Error(ErrorCode::kInvalidArgument, "the prompt is empty");
+  return Run({}, prompt, on_segment);
+}
+
+Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const std::string& raw_prompt,
+                                 const SegmentCallback& on_segment) {
   const auto t_start = Clock::now();
   Status valid = Validate(options_);
   if (!valid.ok()) return valid;
@@ -97,7 +113,6 @@ Result<Answer> Conversation::Reply(const std::vector<ChatMessage>& messages,
   if (std::none_of(members_.begin(), members_.end(), [](const Member& m) { return Drafts(m.role); })) {
     return Status::Error(ErrorCode::kInvalidArgument, "the ensemble needs at least one drafter");
   }
-  if (messages.empty()) return Status::Error(ErrorCode::kInvalidArgument, "no messages to answer");
 
   // Open or re-synchronize every member's context, all at once.
   std::vector<Status> start_status(n);
@@ -105,6 +120,7 @@ Result<Answer> Conversation::Reply(const std::vector<ChatMessage>& messages,
   for (size_t i = 0; i < n; ++i) all[i] = i;
   ForEachParallel(all, [&](size_t i) {
     auto& seq = state_->sequences[i];
+    if (!raw_prompt.empty()) seq.reset();  // a text completion always starts afresh
     if (seq) {
       start_status[i] = seq->Sync(messages);
       if (start_status[i].ok()) return;
@@ -113,7 +129,8 @@ Result<Answer> Conversation::Reply(const std::vector<ChatMessage>& messages,
     SamplingOptions s = options_.sampling;
     if (members_[i].temperature >= 0) s.temperature = members_[i].temperature;
     s.seed = options_.sampling.seed + 7919 * i;
-    auto started = members_[i].model->Start(messages, s);
+    auto started = raw_prompt.empty() ? members_[i].model->Start(messages, s)
+                                      : members_[i].model->StartText(raw_prompt, s);
     if (started.ok()) seq = std::move(started).value();
     else start_status[i] = started.status();
   });
@@ -366,8 +383,6 @@ Result<Answer> Conversation::Reply(const std::vector<ChatMessage>& messages,
     }
   }
   sum.wall_ms = MsSince(t_start);
-  history_ = messages;
-  history_.push_back({"assistant", answer.text});
   return answer;
 }
 

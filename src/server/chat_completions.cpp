@@ -1,5 +1,7 @@
 #include "server/chat_completions.h"
 
+#include <cmath>
+
 #include <chrono>
 #include <random>
 
@@ -110,5 +112,26 @@ json UsageChunk(const ResponseHeader& h, const AnswerSummary& summary) {
 }
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+json CompletionLogprobs(const TextScore& score, size_t first_offset) {
+  json tokens = json::array(), logprobs = json::array(), top = json::array(), offsets = json::array();
+  for (size_t i = 0; i < score.tokens.size(); ++i) {
+    if (score.offsets[i] < first_offset) continue;
+    const TokenInfo& t = score.tokens[i];
+    tokens.push_back(t.piece);
+    logprobs.push_back(std::isnan(t.logprob) ? json(nullptr) : json(t.logprob));
+    if (std::isnan(t.logprob)) {
+      top.push_back(nullptr);
+    } else {
+      json alternatives = json::object();
+      for (const auto& [piece, lp] : score.top[i]) {
+        if (!alternatives.contains(piece)) alternatives[piece] = lp;
+      }
+      top.push_back(alternatives);
+    }
+    offsets.push_back(score.offsets[i] - first_offset);
+  }
+  return {{"tokens", tokens}, {"token_logprobs", logprobs}, {"top_logprobs", top}, {"text_offset", offsets}};
+}
 
 }  // namespace specfuse::server

@@ -38,6 +38,11 @@ nlohmann::json Usage(const AnswerSummary& summary);
 nlohmann::json FullResponse(const ResponseHeader& h, const std::string& text, const Answer& answer,
                             bool trace);
 
+// The legacy completions "logprobs" object ({tokens, token_logprobs, top_logprobs,
+// text_offset}) for the tokens of score that start at or after byte first_offset; offsets
+// are reported relative to first_offset.
+nlohmann::json CompletionLogprobs(const TextScore& score, size_t first_offset);
+
 // Stream chunks. The first carries the assistant role (chat) or nothing yet; each segment
 // chunk carries a piece of text and, when round_json is set, {"specfuse": {"round": ...}};
 // the final chunk has an empty delta and the finish reason; the usage chunk has no choices.

@@ -3,11 +3,11 @@
 namespace specfuse::server {
 
 Generation::Generation(std::vector<Member> members, EnsembleOptions options,
-                       std::vector<ChatMessage> messages, Metrics* metrics,
-                       const std::atomic<bool>* stopping)
+                       std::vector<ChatMessage> messages, std::string raw_prompt,
+                       Metrics* metrics, const std::atomic<bool>* stopping)
     : metrics_(metrics), stopping_(stopping) {
   thread_ = std::thread(&Generation::Run, this, std::move(members), std::move(options),
-                        std::move(messages));
+                        std::move(messages), std::move(raw_prompt));
 }
 
 Generation::~Generation() {
@@ -16,19 +16,21 @@ Generation::~Generation() {
 }
 
 void Generation::Run(std::vector<Member> members, EnsembleOptions options,
-                     std::vector<ChatMessage> messages) {
+                     std::vector<ChatMessage> messages, std::string raw_prompt) {
   std::optional<Result<Answer>> result;
   {
     GaugeHold holding(&metrics_->active_sequences);
     Conversation conversation(std::move(members), std::move(options));
-    result = conversation.Reply(messages, [&](const std::string& segment, const RoundTrace& round) {
+    auto on_segment = [&](const std::string& segment, const RoundTrace& round) {
       {
         std::lock_guard<std::mutex> lock(mutex_);
         events_.push_back({segment, RoundToJson(round)});
       }
       cv_.notify_all();
       return !cancelled_ && !(stopping_ && *stopping_);
-    });
+    };
+    result = raw_prompt.empty() ? conversation.Reply(messages, on_segment)
+                                : conversation.Complete(raw_prompt, on_segment);
   }  // the conversation's sequences are freed before anyone hears that the answer ended
   {
     std::lock_guard<std::mutex> lock(mutex_);

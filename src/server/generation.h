@@ -26,9 +26,10 @@ class Generation {
   };
   enum class Next { kEvent, kDone, kTimeout };
 
-  // Starts answering messages at once. stopping (may be null) cancels when it turns true.
+  // Starts answering messages (or continuing raw_prompt, when it is not empty) at once.
+  // stopping (may be null) cancels when it turns true.
   Generation(std::vector<Member> members, EnsembleOptions options, std::vector<ChatMessage> messages,
-             Metrics* metrics, const std::atomic<bool>* stopping);
+             std::string raw_prompt, Metrics* metrics, const std::atomic<bool>* stopping);
   // Cancels and waits for the answer's thread, which frees its sequences.
   ~Generation();
   Generation(const Generation&) = delete;
@@ -43,7 +44,8 @@ class Generation {
   const Result<Answer>& result() const { return *result_; }
 
  private:
-  void Run(std::vector<Member> members, EnsembleOptions options, std::vector<ChatMessage> messages);
+  void Run(std::vector<Member> members, EnsembleOptions options, std::vector<ChatMessage> messages,
+           std::string raw_prompt);
 
   Metrics* metrics_;
   const std::atomic<bool>* stopping_;

@@ -64,6 +64,7 @@ struct HttpServer::Impl {
   void Routes();
   bool Authorized(const httplib::Request& req) const;
   void Generate(const httplib::Request& req, httplib::Response& res, Endpoint endpoint);
+  void ScorePrompt(const GenerationRequest& request, const ServedModel& model, httplib::Response& res);
   void Answer(const GenerationRequest& request, const ServedModel& model, Endpoint endpoint,
               Clock::time_point t0, httplib::Response& res);
   void Stream(const GenerationRequest& request, const ServedModel& model, Endpoint endpoint,
@@ -203,7 +204,15 @@ void HttpServer::Impl::Generate(const httplib::Request& req, httplib::Response& 
       return SendError(res, e);
     }
   }
+  if (request.logprobs >= 0 || request.score_only) {
+    if (model->members.size() != 1) {
+      return SendError(res, BadRequest("'logprobs' and scoring are available for single models; "
+                                       "name one member as the model (" + models.Names() + ")",
+                                       "logprobs"));
+    }
+  }
   auto slot = std::make_unique<AdmissionSlot>(&admission);
+  if (request.score_only) return ScorePrompt(request, *model, res);
   if (request.stream) return Stream(request, *model, endpoint, t0, std::move(slot), res);
   Answer(request, *model, endpoint, t0, res);
 }
@@ -215,17 +224,45 @@ void HttpServer::Impl::Answer(const GenerationRequest& request, const ServedMode
     GaugeHold holding(&metrics.active_sequences);
     Conversation conversation(model.members, request.options);
     bool first = true;
-    answer = conversation.Reply(request.messages, [&](const std::string&, const RoundTrace&) {
+    auto on_segment = [&](const std::string&, const RoundTrace&) {
       if (first) metrics.ObserveFirstToken(SecondsSince(t0));
       first = false;
       return !stopping.load();
-    });
+    };
+    answer = endpoint == Endpoint::kChat ? conversation.Reply(request.messages, on_segment)
+                                         : conversation.Complete(request.prompt, on_segment);
   }
   if (!answer.ok()) return SendError(res, FromStatus(answer.status()));
   metrics.RecordAnswer(answer->summary);
   metrics.ObserveLatency(SecondsSince(t0));
   std::string text = request.echo ? request.prompt + answer->text : answer->text;
   json response = FullResponse(NewResponseHeader(endpoint, model.id), text, *answer, request.trace);
+  if (request.logprobs >= 0) {
+    // The answer's tokens as the model reads them after the prompt (raw, temperature 1).
+    auto scored = model.members[0].model->ScoreText(request.prompt + answer->text, request.logprobs);
+    if (!scored.ok()) return SendError(res, FromStatus(scored.status()));
+    response["choices"][0]["logprobs"] =
+        CompletionLogprobs(*scored, request.echo ? 0 : request.prompt.size());
+  }
+  res.set_content(Dump(response), "application/json");
+}
+
+void HttpServer::Impl::ScorePrompt(const GenerationRequest& request, const ServedModel& model,
+                                   httplib::Response& res) {
+  Result<TextScore> scored = Status::Error(ErrorCode::kInternal, "not scored");
+  {
+    GaugeHold holding(&metrics.active_sequences);
+    scored = model.members[0].model->ScoreText(request.prompt, std::max(request.logprobs, 0));
+  }
+  if (!scored.ok()) return SendError(res, FromStatus(scored.status()));
+  AnswerSummary summary;
+  summary.finish_reason = "length";
+  summary.prompt_tokens = static_cast<int>(scored->tokens.size());
+  specfuse::Answer empty;
+  empty.summary = summary;
+  json response = FullResponse(NewResponseHeader(Endpoint::kCompletion, model.id), request.prompt,
+                               empty, false);
+  if (request.logprobs >= 0) response["choices"][0]["logprobs"] = CompletionLogprobs(*scored, 0);
   res.set_content(Dump(response), "application/json");
 }
 
@@ -247,6 +284,7 @@ void HttpServer::Impl::Stream(const GenerationRequest& request, const ServedMode
   auto state = std::make_shared<StreamState>();
   state->slot = std::move(slot);
   state->generation = std::make_unique<Generation>(model.members, request.options, request.messages,
+                                                   request.prompt,
                                                    &metrics, &stopping);
   // Wait for the first segment before answering, so that a request that cannot start
   // (a prompt longer than the context) gets its proper HTTP status rather than a 200.

@@ -204,8 +204,15 @@ std::optional<ApiError> ParseChatRequest(const json& body, const EnsembleOptions
   return std::nullopt;
 }
 
-std::optional<ApiError> ParseCompletionRequest(const json& body, const EnsembleOptions& defaults,
+std::optional<ApiError> ParseCompletionRequest(const json& body_in, const EnsembleOptions& defaults,
                                                GenerationRequest* out) {
+  // max_tokens 0 with echo asks only for the prompt's log-probabilities (vLLM scoring).
+  json body = body_in;
+  if (auto it = body.find("max_tokens"); it != body.end() && it->is_number_integer() &&
+                                         it->get<int64_t>() == 0) {
+    out->score_only = true;
+    body.erase("max_tokens");
+  }
   if (auto e = ParseCommon(body, defaults, out)) return e;
   auto it = body.find("prompt");
   if (it == body.end() || it->is_null()) return BadRequest("'prompt' is required", "prompt");
@@ -218,11 +225,20 @@ std::optional<ApiError> ParseCompletionRequest(const json& body, const EnsembleO
   }
   if (out->prompt.empty()) return BadRequest("'prompt' must not be empty", "prompt");
   if (auto e = GetBool(body, "echo", "echo", &out->echo)) return e;
-  if (auto lp = body.find("logprobs"); lp != body.end() && !lp->is_null() &&
-                                       !(lp->is_boolean() && !lp->get<bool>())) {
-    return BadRequest("'logprobs' is not supported yet", "logprobs");
+  std::optional<int> logprobs;
+  if (auto lp = body.find("logprobs"); lp != body.end() && lp->is_boolean()) {
+    if (lp->get<bool>()) logprobs = 0;
+  } else if (auto e = GetInt(body, "logprobs", "logprobs", 0, 20, &logprobs)) {
+    return e;
   }
-  out->messages.push_back({"user", out->prompt});
+  out->logprobs = logprobs ? *logprobs : -1;
+  if (out->score_only && !out->echo) {
+    return BadRequest("'max_tokens' must be at least 1 (0 is allowed only with echo, to score the prompt)",
+                      "max_tokens");
+  }
+  if (out->logprobs >= 0 && out->stream) {
+    return BadRequest("'logprobs' is supported without streaming only", "logprobs");
+  }
   return std::nullopt;
 }
 

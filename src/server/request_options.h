@@ -17,13 +17,15 @@ namespace specfuse::server {
 
 struct GenerationRequest {
   std::string model;                  // "" = the whole ensemble
-  std::vector<ChatMessage> messages;  // for /v1/completions: the prompt as one user turn
-  std::string prompt;                 // /v1/completions only
+  std::vector<ChatMessage> messages;  // /v1/chat/completions only
+  std::string prompt;                 // /v1/completions only: raw text, no chat template
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
   bool trace = false;          // specfuse.trace: return the round trace
   bool echo = false;           // /v1/completions: prepend the prompt to the answer
   bool seeded = false;         // the request chose its seed
+  int logprobs = -1;           // /v1/completions: top alternatives per token; -1 = none
+  bool score_only = false;     // /v1/completions with echo and max_tokens 0: score the prompt
   EnsembleOptions options;
 };
 

@@ -218,7 +218,16 @@ Result<std::unique_ptr<Sequence>> LlamaModel::Start(const std::vector<ChatMessag
   }
   auto prompt = RenderChat(messages);
   if (!prompt.ok()) return prompt.status();
-  std::vector<llama_token> ids = Tokenize(*prompt, true);
+  return StartTokens(Tokenize(*prompt, true), sampling);
+}
+
+Result<std::unique_ptr<Sequence>> LlamaModel::StartText(const std::string& prompt,
+                                                        const SamplingOptions& sampling) {
+  return StartTokens(Tokenize(prompt, true), sampling);
+}
+
+Result<std::unique_ptr<Sequence>> LlamaModel::StartTokens(std::vector<llama_token> ids,
+                                                          const SamplingOptions& sampling) {
   if (ids.empty()) {
     return Status::Error(ErrorCode::kInvalidArgument, "the prompt is empty");
   }

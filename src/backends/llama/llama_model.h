@@ -22,6 +22,9 @@ class LlamaModel : public Model, public std::enable_shared_from_this<LlamaModel>
   const std::string& name() const override { return options_.name; }
   Result<std::unique_ptr<Sequence>> Start(const std::vector<ChatMessage>& messages,
                                           const SamplingOptions& sampling) override;
+  Result<std::unique_ptr<Sequence>> StartText(const std::string& prompt,
+                                              const SamplingOptions& sampling) override;
+  Result<TextScore> ScoreText(const std::string& text, int top_n) override;
 
   // --- used by LlamaSequence; callers hold mutex() ---
   std::mutex& mutex() { return mutex_; }
@@ -49,6 +52,10 @@ class LlamaModel : public Model, public std::enable_shared_from_this<LlamaModel>
   Status Prefill(int seq, const std::vector<llama_token>& ids, size_t begin, size_t end, int pos0);
 
  private:
+  // Opens a sequence over already tokenized prompt ids.
+  Result<std::unique_ptr<Sequence>> StartTokens(std::vector<llama_token> ids,
+                                                const SamplingOptions& sampling);
+
   LlamaModelOptions options_;
   llama_model* model_;
   llama_context* ctx_;

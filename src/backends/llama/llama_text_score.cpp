@@ -1,0 +1,78 @@
+// LlamaModel::ScoreText: the log-probability of every token of a text, read in one pass
+// on a scratch sequence (OpenAI/vLLM `echo` + `logprobs`).
+#include <algorithm>
+#include <cmath>
+
+#include "backends/llama/llama_model.h"
+
+namespace specfuse::llama {
+
+Result<TextScore> LlamaModel::ScoreText(const std::string& text, int top_n) {
+  if (top_n < 0 || top_n > 20) {
+    return Status::Error(ErrorCode::kInvalidArgument, "logprobs must be between 0 and 20");
+  }
+  std::vector<llama_token> ids = Tokenize(text, true);
+  if (ids.empty()) return Status::Error(ErrorCode::kInvalidArgument, "the text is empty");
+  if (static_cast<int>(ids.size()) > options_.context_size) {
+    return Status::Error(ErrorCode::kContextOverflow,
+                         "the text is " + std::to_string(ids.size()) + " tokens for model '" +
+                             name() + "', which holds " + std::to_string(options_.context_size));
+  }
+  TextScore out;
+  size_t offset = 0;
+  for (llama_token id : ids) {
+    std::string piece = Piece(id);
+    out.offsets.push_back(offset);
+    offset += piece.size();
+    out.tokens.push_back({id, std::move(piece), NAN, NAN});
+  }
+  out.top.resize(ids.size());
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  int seq = AcquireSeq();
+  if (seq < 0) {
+    return Status::Error(ErrorCode::kUnavailable, "model '" + name() + "' has no free sequence");
+  }
+  llama_batch batch = llama_batch_init(n_batch_, 0, 1);
+  Status status;
+  std::vector<int> order(n_vocab_);
+  for (size_t at = 0; at < ids.size() && status.ok(); at += n_batch_) {
+    size_t stop = std::min(ids.size(), at + static_cast<size_t>(n_batch_));
+    batch.n_tokens = 0;
+    for (size_t i = at; i < stop; ++i) {
+      int k = batch.n_tokens++;
+      batch.token[k] = ids[i];
+      batch.pos[k] = static_cast<int>(i);
+      batch.n_seq_id[k] = 1;
+      batch.seq_id[k][0] = seq;
+      batch.logits[k] = i + 1 < ids.size();
+    }
+    if (llama_decode(ctx_, batch) != 0) {
+      status = Status::Error(ErrorCode::kInternal, "model '" + name() + "': scoring the text failed");
+      break;
+    }
+    // Row i predicts token i + 1.
+    int row = 0;
+    for (size_t i = at; i < stop && i + 1 < ids.size(); ++i, ++row) {
+      const float* logits = llama_get_logits_ith(ctx_, row);
+      float log_z = LogSumExp(logits, n_vocab_);
+      TokenInfo& next = out.tokens[i + 1];
+      next.logprob = logits[next.id] - log_z;
+      next.logit = logits[next.id];
+      if (top_n > 0) {
+        for (int v = 0; v < n_vocab_; ++v) order[v] = v;
+        std::partial_sort(order.begin(), order.begin() + top_n, order.end(),
+                          [&](int a, int b) { return logits[a] > logits[b]; });
+        for (int k = 0; k < top_n; ++k) {
+          out.top[i + 1].push_back({Piece(order[k]), logits[order[k]] - log_z});
+        }
+      }
+    }
+  }
+  llama_batch_free(batch);
+  ReleaseSeq(seq);
+  if (!status.ok()) return status;
+  return out;
+}
+
+}  // namespace specfuse::llama

@@ -129,58 +129,66 @@ Result<std::vector<Member>> LoadMembers(const EnsembleConfig& config) {
   return members;
 }
 
-int RunCommand(const EnsembleFlags& flags, const std::string& prompt, const std::string& trace_path) {
+namespace {
+
+// An ensemble loaded from the flags, with its trace sink open.
+struct Session {
+  EnsembleConfig config;
+  std::vector<Member> members;
+  TraceSink sink;
+};
+
+Status OpenSession(const EnsembleFlags& flags, const std::string& trace_path, Session* session) {
   SetLlamaVerbose(flags.verbose);
   auto config = ResolveEnsemble(flags);
-  if (!config.ok()) return Fail(config.status());
-  TraceSink sink;
-  Status s = sink.Open(trace_path);
-  if (!s.ok()) return Fail(s);
-  auto members = LoadMembers(*config);
-  if (!members.ok()) return Fail(members.status());
+  if (!config.ok()) return config.status();
+  session->config = *config;
+  Status s = session->sink.Open(trace_path);
+  if (!s.ok()) return s;
+  auto members = LoadMembers(session->config);
+  if (!members.ok()) return members.status();
+  session->members = *members;
+  return Status::Ok();
+}
 
-  Conversation conversation(*members, config->options);
-  auto answer = conversation.Ask(prompt, [&](const std::string& segment, const RoundTrace& round) {
+// Asks one question, streaming the answer to stdout and the rounds to the trace sink.
+Status AskAndStream(Conversation& conversation, const std::string& question, TraceSink& sink) {
+  auto answer = conversation.Ask(question, [&](const std::string& segment, const RoundTrace& round) {
     std::fwrite(segment.data(), 1, segment.size(), stdout);
     std::fflush(stdout);
     sink.Write(RoundToJson(round));
     return true;
   });
   std::fputc('\n', stdout);
-  if (!answer.ok()) return Fail(answer.status());
+  if (!answer.ok()) return answer.status();
   sink.Write(SummaryToJson(answer->summary));
-  return 0;
+  return Status::Ok();
+}
+
+}  // namespace
+
+int RunCommand(const EnsembleFlags& flags, const std::string& prompt, const std::string& trace_path) {
+  Session session;
+  Status s = OpenSession(flags, trace_path, &session);
+  if (!s.ok()) return Fail(s);
+  Conversation conversation(session.members, session.config.options);
+  s = AskAndStream(conversation, prompt, session.sink);
+  return s.ok() ? 0 : Fail(s);
 }
 
 int ChatCommand(const EnsembleFlags& flags, const std::string& trace_path) {
-  SetLlamaVerbose(flags.verbose);
-  auto config = ResolveEnsemble(flags);
-  if (!config.ok()) return Fail(config.status());
-  TraceSink sink;
-  Status s = sink.Open(trace_path);
+  Session session;
+  Status s = OpenSession(flags, trace_path, &session);
   if (!s.ok()) return Fail(s);
-  auto members = LoadMembers(*config);
-  if (!members.ok()) return Fail(members.status());
-
-  Conversation conversation(*members, config->options);
+  Conversation conversation(session.members, session.config.options);
   std::fprintf(stderr, "chatting with %zu model(s); an empty line or end of input quits\n",
-               members->size());
+               session.members.size());
   std::string line;
   while (true) {
     std::fputs("> ", stderr);
     if (!std::getline(std::cin, line) || line.empty()) break;
-    auto answer = conversation.Ask(line, [&](const std::string& segment, const RoundTrace& round) {
-      std::fwrite(segment.data(), 1, segment.size(), stdout);
-      std::fflush(stdout);
-      sink.Write(RoundToJson(round));
-      return true;
-    });
-    std::fputc('\n', stdout);
-    if (!answer.ok()) {
-      Fail(answer.status());
-      continue;
-    }
-    sink.Write(SummaryToJson(answer->summary));
+    s = AskAndStream(conversation, line, session.sink);
+    if (!s.ok()) Fail(s);
   }
   return 0;
 }

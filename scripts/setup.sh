@@ -15,9 +15,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${SPECFUSE_CACHE:-$HOME/.cache/specfuse}
 JOBS=${SPECFUSE_JOBS:-$(nproc)}
 
-LLAMA_PY_VERSION=0.3.36
-# Bump when the llama.cpp build flags change, so cached builds are redone.
-LLAMA_BUILD_REV=2
+# shellcheck source=scripts/llama.env
+. "$ROOT/scripts/llama.env"
 LLAMA_PY_URL=https://files.pythonhosted.org/packages/ec/e9/e7de2b0463ea3ffbf0ede6cb21b58c1258a8f6521aae45ca773a59fe7cf3/llama_cpp_python-0.3.36.tar.gz
 LLAMA_PY_SHA256=832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e
 
@@ -46,6 +45,9 @@ done
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 note() { printf '    %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+# Where the llama.cpp build of this variant is installed (CMakeLists.txt computes the same).
+llama_prefix() { echo "$CACHE/llama.cpp/$LLAMA_PY_VERSION/$VARIANT-$LLAMA_BUILD_REV"; }
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
@@ -85,7 +87,8 @@ install_apt() {
 build_llama() {
   step "llama.cpp (from llama-cpp-python $LLAMA_PY_VERSION, $VARIANT)"
   local src=$CACHE/llama.cpp/$LLAMA_PY_VERSION/src
-  local prefix=$CACHE/llama.cpp/$LLAMA_PY_VERSION/$VARIANT-$LLAMA_BUILD_REV
+  local prefix
+  prefix=$(llama_prefix)
   local stamp=$prefix/.specfuse-built
   if [ -f "$stamp" ]; then
     note "cached: $prefix"
@@ -164,7 +167,7 @@ build_specfuse() {
   local cuda=OFF
   [ "$VARIANT" = cuda ] && cuda=ON
   cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DSPECFUSE_CUDA=$cuda \
-    -DSPECFUSE_LLAMA_PREFIX="$CACHE/llama.cpp/$LLAMA_PY_VERSION/$VARIANT-$LLAMA_BUILD_REV" >/dev/null
+    -DSPECFUSE_LLAMA_PREFIX="$(llama_prefix)" >/dev/null
   cmake --build "$dir" -j "$JOBS"
 }
 

@@ -13,6 +13,7 @@
 #include "server/chat_completions.h"
 #include "server/generation.h"
 #include "server/metrics.h"
+#include "server/playground.h"
 #include "server/request_options.h"
 #include "server/sse.h"
 
@@ -137,6 +138,7 @@ void HttpServer::Impl::Routes() {
     if (req.path.rfind("/v1/", 0) == 0) metrics.CountRequest(res.status);
   });
 
+  RegisterPlayground(http);
   http.Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"status":"ok"})", "application/json");
   });

@@ -1,5 +1,6 @@
 #include "cli/ensemble_config.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -56,6 +57,53 @@ Status Read(const toml::table& t, const char* key, T* out, const std::string& wh
     Status s_ = Read(table, key, out, where, origin);             \
     if (!s_.ok()) return s_;                                      \
   } while (0)
+
+// A [[member]] with backend = "openai": a model behind an OpenAI-compatible server.
+Result<MemberConfig> ParseRemoteMember(const toml::table& t, const std::string& where,
+                                       const std::string& table_name, const std::string& origin) {
+  Status s = CheckKeys(t, {"name", "backend", "url", "remote_model", "api_key", "api_key_env",
+                           "timeout_s", "retries", "chat_template", "context_size", "batch_scoring",
+                           "role", "temperature", "optional"},
+                       table_name + " (a remote member)", origin);
+  if (!s.ok()) return s;
+  MemberConfig m;
+  m.backend = MemberBackend::kOpenAI;
+  OpenAIModelOptions& o = m.openai;
+  std::string role, api_key_env;
+  SPECFUSE_READ(t, "url", &o.url, where);
+  SPECFUSE_READ(t, "remote_model", &o.remote_model, where);
+  SPECFUSE_READ(t, "name", &o.name, where);
+  SPECFUSE_READ(t, "api_key", &o.api_key, where);
+  SPECFUSE_READ(t, "api_key_env", &api_key_env, where);
+  SPECFUSE_READ(t, "timeout_s", &o.timeout_s, where);
+  SPECFUSE_READ(t, "retries", &o.retries, where);
+  SPECFUSE_READ(t, "chat_template", &o.chat_template, where);
+  SPECFUSE_READ(t, "context_size", &o.context_size, where);
+  SPECFUSE_READ(t, "batch_scoring", &o.batch_scoring, where);
+  SPECFUSE_READ(t, "temperature", &m.temperature, where);
+  SPECFUSE_READ(t, "optional", &m.optional, where);
+  SPECFUSE_READ(t, "role", &role, where);
+  if (o.url.empty()) return Bad(origin, where + "a remote member needs url = \"http://host:port\"");
+  if (!o.api_key.empty() && !api_key_env.empty()) {
+    return Bad(origin, where + "give api_key or api_key_env, not both");
+  }
+  if (!api_key_env.empty()) {
+    const char* key = std::getenv(api_key_env.c_str());
+    if (key == nullptr || *key == '\0') {
+      return Bad(origin, where + "api_key_env names " + api_key_env + ", which is not set");
+    }
+    o.api_key = key;
+  }
+  if (!(o.timeout_s > 0)) return Bad(origin, where + "timeout_s must be greater than 0");
+  if (o.retries < 0) return Bad(origin, where + "retries must be 0 or more");
+  if (o.context_size < 0) return Bad(origin, where + "context_size must be 0 (ask the server) or more");
+  if (!role.empty()) {
+    auto r = ParseMemberRole(role);
+    if (!r.ok()) return Bad(origin, where + r.status().message());
+    m.role = *r;
+  }
+  return m;
+}
 
 }  // namespace
 
@@ -166,9 +214,21 @@ Result<EnsembleConfig> ParseEnsembleConfig(const std::string& text, const std::s
       const toml::table* t = e.as_table();
       std::string where = "member " + std::to_string(index) + ": ";
       if (!t) return Bad(origin, where + "must be a table");
-      s = CheckKeys(*t, {"name", "path", "model", "role", "temperature", "chat_template",
-                         "context_size", "threads", "gpu_layers"},
-                    "[[member]] " + std::to_string(index), origin);
+      std::string backend = "llama";
+      SPECFUSE_READ(*t, "backend", &backend, where);
+      if (backend == "openai") {
+        auto remote = ParseRemoteMember(*t, where, "[[member]] " + std::to_string(index), origin);
+        if (!remote.ok()) return remote.status();
+        c.members.push_back(*remote);
+        continue;
+      }
+      if (backend != "llama") {
+        return Bad(origin, where + "unknown backend '" + backend + "'; use llama (default) or openai");
+      }
+      s = CheckKeys(*t, {"name", "backend", "path", "model", "role", "temperature", "chat_template",
+                         "context_size", "threads", "gpu_layers", "optional"},
+                    "[[member]] " + std::to_string(index) + " (a local member; remote members "
+                    "need backend = \"openai\")", origin);
       if (!s.ok()) return s;
       std::string path, model, role;
       SPECFUSE_READ(*t, "path", &path, where);
@@ -189,6 +249,7 @@ Result<EnsembleConfig> ParseEnsembleConfig(const std::string& text, const std::s
       SPECFUSE_READ(*t, "threads", &m.llama.threads, where);
       SPECFUSE_READ(*t, "gpu_layers", &m.llama.gpu_layers, where);
       SPECFUSE_READ(*t, "temperature", &m.temperature, where);
+      SPECFUSE_READ(*t, "optional", &m.optional, where);
       SPECFUSE_READ(*t, "role", &role, where);
       if (!role.empty()) {
         auto r = ParseMemberRole(role);

@@ -7,14 +7,23 @@
 #include "specfuse/engine.h"
 #include "specfuse/ensemble_options.h"
 #include "specfuse/llama_backend.h"
+#include "specfuse/openai_backend.h"
 #include "specfuse/status.h"
 
 namespace specfuse::cli {
 
+enum class MemberBackend {
+  kLlama,   // a GGUF file loaded in process
+  kOpenAI,  // a model behind an OpenAI-compatible server (backend = "openai")
+};
+
 struct MemberConfig {
-  LlamaModelOptions llama;
+  MemberBackend backend = MemberBackend::kLlama;
+  LlamaModelOptions llama;    // kLlama
+  OpenAIModelOptions openai;  // kOpenAI
   MemberRole role = MemberRole::kBoth;
   float temperature = -1.0f;  // < 0: the ensemble's
+  bool optional = false;      // a member that cannot be loaded or reached is skipped with a warning
 };
 
 struct EnsembleConfig {
@@ -24,8 +33,10 @@ struct EnsembleConfig {
 };
 
 // Parses a config. Unknown keys and wrong types are errors naming the key and the file.
-// A member gives `path` (a GGUF file; relative to the config file) or `model` (the name
-// of a default model).
+// A local member gives `path` (a GGUF file; relative to the config file) or `model` (the
+// name of a default model). A remote member gives `backend = "openai"` and `url`, with
+// `remote_model`, `api_key` or `api_key_env`, `timeout_s`, `retries`, `chat_template`,
+// `context_size` and `batch_scoring` as needed (docs/DISTRIBUTED.md).
 Result<EnsembleConfig> ParseEnsembleConfig(const std::string& text, const std::string& origin);
 Result<EnsembleConfig> LoadEnsembleConfig(const std::string& path);
 

@@ -121,10 +121,26 @@ Result<EnsembleConfig> ResolveEnsemble(const EnsembleFlags& f) {
 Result<std::vector<Member>> LoadMembers(const EnsembleConfig& config) {
   std::vector<Member> members;
   for (const auto& mc : config.members) {
-    std::fprintf(stderr, "loading %s ...\n", mc.llama.path.c_str());
-    auto model = LoadLlamaModel(mc.llama);
-    if (!model.ok()) return model.status();
+    Result<std::shared_ptr<Model>> model = Status::Error(ErrorCode::kInternal, "not loaded");
+    if (mc.backend == MemberBackend::kOpenAI) {
+      std::fprintf(stderr, "connecting to %s%s%s ...\n", mc.openai.url.c_str(),
+                   mc.openai.remote_model.empty() ? "" : " for ", mc.openai.remote_model.c_str());
+      model = ConnectOpenAIModel(mc.openai);
+    } else {
+      std::fprintf(stderr, "loading %s ...\n", mc.llama.path.c_str());
+      model = LoadLlamaModel(mc.llama);
+    }
+    if (!model.ok()) {
+      if (!mc.optional) return model.status();
+      std::fprintf(stderr, "specfuse: warning: skipping optional member: %s\n",
+                   model.status().message().c_str());
+      continue;
+    }
     members.push_back({*model, mc.role, mc.temperature});
+  }
+  if (members.empty()) {
+    return Status::Error(ErrorCode::kUnavailable,
+                         "no member of the ensemble could be loaded or reached");
   }
   return members;
 }

@@ -79,3 +79,13 @@ def test_max_tokens_zero_without_echo_is_a_bad_request(server):
     status, r = server.post("/v1/completions", {"model": SMALL, "prompt": PROMPT, "max_tokens": 0})
     assert status == 400
     assert r["error"]["param"] == "max_tokens"
+
+
+def test_control_tokens_in_the_text_keep_their_text_so_offsets_index_the_input(server):
+    text = "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n4"
+    status, r = score(server, text, top=0)
+    assert status == 200, r
+    lp = r["choices"][0]["logprobs"]
+    assert "".join(lp["tokens"]) == text
+    for token, offset in zip(lp["tokens"], lp["text_offset"]):
+        assert text.encode()[offset:offset + len(token.encode())] == token.encode()

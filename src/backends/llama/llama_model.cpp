@@ -145,12 +145,12 @@ std::vector<llama_token> LlamaModel::Tokenize(const std::string& text, bool with
   return ids;
 }
 
-std::string LlamaModel::Piece(llama_token token) const {
+std::string LlamaModel::Piece(llama_token token, bool special) const {
   char buf[256];
-  int n = llama_token_to_piece(vocab_, token, buf, sizeof(buf), 0, false);
+  int n = llama_token_to_piece(vocab_, token, buf, sizeof(buf), 0, special);
   if (n < 0) {
     std::string big(-n, '\0');
-    n = llama_token_to_piece(vocab_, token, big.data(), -n, 0, false);
+    n = llama_token_to_piece(vocab_, token, big.data(), -n, 0, special);
     big.resize(std::max(n, 0));
     return big;
   }

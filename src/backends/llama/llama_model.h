@@ -38,7 +38,8 @@ class LlamaModel : public Model, public std::enable_shared_from_this<LlamaModel>
   Result<std::string> RenderChat(const std::vector<ChatMessage>& messages) const;
   // Tokenizes text; with_special adds BOS (as the model wants) and parses control tokens.
   std::vector<llama_token> Tokenize(const std::string& text, bool with_special) const;
-  std::string Piece(llama_token token) const;
+  // The token's bytes; with special, control tokens render as their text (<|im_end|>).
+  std::string Piece(llama_token token, bool special = false) const;
   bool IsEndOfGeneration(llama_token token) const;
   // Log-probability of end of generation under one logits row.
   float EndOfGenerationLogprob(const float* logits, float log_z) const;

@@ -20,8 +20,14 @@ Result<TextScore> LlamaModel::ScoreText(const std::string& text, int top_n) {
   }
   TextScore out;
   size_t offset = 0;
-  for (llama_token id : ids) {
-    std::string piece = Piece(id);
+  // Control tokens written in the text (a chat template's <|im_start|>) keep their text,
+  // so that pieces spell the input and offsets index into it; a BOS the tokenizer added
+  // is not in the input and has no text.
+  const bool added_bos = llama_vocab_get_add_bos(vocab_) && ids[0] == llama_vocab_bos(vocab_) &&
+                         text.compare(0, Piece(ids[0], true).size(), Piece(ids[0], true)) != 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    llama_token id = ids[i];
+    std::string piece = i == 0 && added_bos ? std::string() : Piece(id, true);
     out.offsets.push_back(offset);
     offset += piece.size();
     out.tokens.push_back({id, std::move(piece), NAN, NAN});
@@ -64,7 +70,7 @@ Result<TextScore> LlamaModel::ScoreText(const std::string& text, int top_n) {
         std::partial_sort(order.begin(), order.begin() + top_n, order.end(),
                           [&](int a, int b) { return logits[a] > logits[b]; });
         for (int k = 0; k < top_n; ++k) {
-          out.top[i + 1].push_back({Piece(order[k]), logits[order[k]] - log_z});
+          out.top[i + 1].push_back({Piece(order[k], true), logits[order[k]] - log_z});
         }
       }
     }

@@ -6,6 +6,7 @@
 
 #include "cli/bench_command.h"
 #include "cli/default_models.h"
+#include "cli/eval_command.h"
 #include "cli/run_command.h"
 #include "cli/serve_command.h"
 
@@ -60,12 +61,20 @@ int main(int argc, char** argv) {
   bench->add_flag("--json", bench_opts.json, "Print JSON instead of a table");
   bench->add_flag("!--no-members-alone", bench_opts.members_alone, "Skip timing each member alone");
 
+  specfuse::cli::EnsembleFlags eval_flags;
+  specfuse::cli::EvalFlags eval_opts;
+  CLI::App* eval = app.add_subcommand(
+      "eval", "Score each member alone, SpecFuse variants and best-of-n on evaluation items");
+  specfuse::cli::AddEnsembleFlags(eval, &eval_flags);
+  specfuse::cli::AddEvalFlags(eval, &eval_opts);
+
   CLI11_PARSE(app, argc, argv);
 
   if (app.got_subcommand("models")) return ModelsCommand();
   if (app.got_subcommand("run")) return specfuse::cli::RunCommand(run_flags, prompt, run_trace);
   if (app.got_subcommand("chat")) return specfuse::cli::ChatCommand(chat_flags, chat_trace);
   if (app.got_subcommand("bench")) return specfuse::cli::BenchCommand(bench_flags, bench_opts);
+  if (app.got_subcommand("eval")) return specfuse::cli::EvalCommand(eval_flags, eval_opts);
   if (app.got_subcommand("serve")) return specfuse::cli::ServeCommand(serve_flags);
   return 0;
 }

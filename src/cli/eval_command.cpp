@@ -1,0 +1,164 @@
+#include "cli/eval_command.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+
+#include "eval/dataset.h"
+#include "eval/methods.h"
+#include "eval/metrics.h"
+#include "eval/results.h"
+
+namespace specfuse::cli {
+
+namespace {
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "specfuse: error: %s\n", s.message().c_str());
+  return 1;
+}
+
+// What a results line must agree on to be reused: the members and every option that
+// changes an answer.
+nlohmann::json Settings(const EnsembleConfig& config, const std::vector<Member>& members) {
+  const EnsembleOptions& o = config.options;
+  nlohmann::json j;
+  for (size_t i = 0; i < members.size(); ++i) {
+    j["members"].push_back({{"name", members[i].model->name()},
+                            {"role", MemberRoleName(members[i].role)},
+                            {"temperature", members[i].temperature}});
+  }
+  j["segment_tokens"] = o.segment_tokens;
+  j["max_tokens"] = o.max_tokens;
+  j["temperature"] = o.sampling.temperature;
+  j["top_p"] = o.sampling.top_p;
+  j["top_k"] = o.sampling.top_k;
+  j["seed"] = o.sampling.seed;
+  j["score"] = ScoreVariantName(o.score);
+  j["hedge_eta0"] = o.hedge_eta0;
+  j["exit"] = {{"warmup_rounds", o.exit.warmup_rounds},
+               {"temperature", o.exit.temperature},
+               {"entropy_threshold", o.exit.entropy_threshold},
+               {"epsilon", o.exit.epsilon},
+               {"min_active", o.exit.min_active}};
+  j["stop"] = o.stop;
+  return j;
+}
+
+std::string Duration(double s) {
+  char buf[32];
+  if (s < 60) std::snprintf(buf, sizeof buf, "%.0fs", s);
+  else if (s < 3600) std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+  else std::snprintf(buf, sizeof buf, "%dh%02dm", static_cast<int>(s) / 3600, static_cast<int>(s) / 60 % 60);
+  return buf;
+}
+
+// Items done / total, rate and ETA on stderr: one redrawn line on a terminal, else a
+// line per step.
+class Progress {
+ public:
+  explicit Progress(int total) : total_(total), tty_(isatty(STDERR_FILENO)), start_(Clock::now()) {}
+  void Step(int done, const std::string& label) {
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
+    const double rate = elapsed > 0 ? done / elapsed : 0;
+    const double eta = rate > 0 ? (total_ - done) / rate : 0;
+    const int width = 24;
+    const int filled = total_ > 0 ? width * done / total_ : width;
+    std::string bar(filled, '#');
+    bar.resize(width, '-');
+    std::fprintf(stderr, "%s[%s] %d/%d  %.2f/s  ETA %s  %s%s", tty_ ? "\r\033[K" : "", bar.c_str(), done,
+                 total_, rate, Duration(eta).c_str(), label.c_str(), tty_ ? "" : "\n");
+    if (tty_ && done == total_) std::fputc('\n', stderr);
+    std::fflush(stderr);
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  int total_;
+  bool tty_;
+  Clock::time_point start_;
+};
+
+}  // namespace
+
+void AddEvalFlags(CLI::App* app, EvalFlags* f) {
+  app->add_option("--data", f->data, "Evaluation items, JSON lines (repeatable)")->required();
+  app->add_option("--out", f->out, "Results file (JSON lines); a re-run skips what it holds")->required();
+  app->add_option("--summary", f->summary, "Summary JSON (default: the --out name with .summary.json)");
+  app->add_option("--methods", f->methods,
+                  "Comma-separated methods: member names, specfuse, specfuse-noexit, specfuse-hedge, "
+                  "specfuse-hedge-noexit, best-of-n (default: all)");
+  app->add_option("--limit", f->limit, "Use the first N items of each task type (default: all)");
+}
+
+int EvalCommand(const EnsembleFlags& ensemble, const EvalFlags& flags) {
+  using namespace specfuse::eval;
+  SetLlamaVerbose(ensemble.verbose);
+  auto config = ResolveEnsemble(ensemble);
+  if (!config.ok()) return Fail(config.status());
+  std::vector<Item> items;
+  for (const auto& path : flags.data) {
+    auto loaded = LoadDataset(path);
+    if (!loaded.ok()) return Fail(loaded.status());
+    for (auto& item : *loaded) {
+      for (const auto& seen : items) {
+        if (seen.id == item.id) return Fail(Status::Error(ErrorCode::kInvalidArgument,
+                                                          path + ": id \"" + item.id + "\" appears twice"));
+      }
+      items.push_back(std::move(item));
+    }
+  }
+  items = Stratify(items, flags.limit);
+  auto members = LoadMembers(*config);
+  if (!members.ok()) return Fail(members.status());
+  auto methods = SelectMethods(*members, flags.methods);
+  if (!methods.ok()) return Fail(methods.status());
+  auto results = ResultsFile::Open(flags.out, Settings(*config, *members));
+  if (!results.ok()) return Fail(results.status());
+
+  // Items outside, methods inside: a run stopped early has every method on the same items.
+  int pending = 0;
+  for (const auto& item : items) {
+    for (const auto& m : *methods) pending += results->Done(m.name, item.id) ? 0 : 1;
+  }
+  std::fprintf(stderr, "%zu items x %zu methods: %d to run, %zu already in %s\n", items.size(),
+               methods->size(), pending, items.size() * methods->size() - pending, flags.out.c_str());
+  MethodRunner runner(*members, config->options);
+  Progress progress(pending);
+  int done = 0;
+  for (const auto& item : items) {
+    for (const auto& m : *methods) {
+      if (results->Done(m.name, item.id)) continue;
+      auto run = runner.Run(m, item);
+      if (!run.ok()) {
+        return Fail(Status::Error(run.status().code(),
+                                  m.name + " on " + item.id + ": " + run.status().message()));
+      }
+      Status s = results->Append(
+          RecordJson(m, item, *run, ScoreResponse(item, run->answer), Settings(*config, *members)));
+      if (!s.ok()) return Fail(s);
+      progress.Step(++done, m.name + " " + item.id);
+    }
+  }
+
+  nlohmann::json summary = Summarize(results->records(), items, *methods);
+  std::string summary_path = flags.summary;
+  if (summary_path.empty()) {
+    summary_path = flags.out;
+    if (summary_path.size() > 6 && summary_path.substr(summary_path.size() - 6) == ".jsonl") {
+      summary_path.resize(summary_path.size() - 6);
+    }
+    summary_path += ".summary.json";
+  }
+  std::ofstream out(summary_path, std::ios::trunc);
+  out << summary.dump(2) << '\n';
+  if (!out) return Fail(Status::Error(ErrorCode::kInvalidArgument, "cannot write '" + summary_path + "'"));
+  std::printf("%s", SummaryMarkdown(summary).c_str());
+  std::fflush(stdout);
+  std::fprintf(stderr, "\nresults: %s\nsummary: %s\n", flags.out.c_str(), summary_path.c_str());
+  return 0;
+}
+
+}  // namespace specfuse::cli

@@ -1,0 +1,23 @@
+// `specfuse eval`: scores each member alone, SpecFuse variants and best-of-n on the same
+// evaluation items; resumable, one JSON line per finished (method, item).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/run_command.h"
+
+namespace specfuse::cli {
+
+struct EvalFlags {
+  std::vector<std::string> data;  // JSON-lines item files (eval/README.md)
+  std::string out;                // results, appended to; finished pairs are skipped
+  std::string summary;            // summary JSON; default: out without .jsonl + .summary.json
+  std::string methods;            // comma-separated; empty = all
+  int limit = 0;                  // the first N items of each task type; 0 = all; tasks interleaved
+};
+
+void AddEvalFlags(CLI::App* app, EvalFlags* flags);
+int EvalCommand(const EnsembleFlags& ensemble, const EvalFlags& flags);
+
+}  // namespace specfuse::cli

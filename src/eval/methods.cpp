@@ -1,0 +1,146 @@
+#include "eval/methods.h"
+
+#include <sstream>
+
+#include "specfuse/rerank.h"
+
+namespace specfuse::eval {
+
+namespace {
+
+MethodRun FromAnswer(const Answer& a) {
+  MethodRun r;
+  r.answer = a.text;
+  r.tokens = a.summary.output_tokens;
+  r.model_calls = a.summary.model_calls;
+  r.wall_ms = a.summary.wall_ms;
+  r.finish_reason = a.summary.finish_reason;
+  r.rounds = a.summary.rounds;
+  r.calls_saved_by_exit = a.summary.calls_saved_by_exit;
+  r.rounds_won = a.summary.rounds_won;
+  for (const auto& round : a.rounds) r.active_per_round.push_back(static_cast<int>(round.active.size()));
+  return r;
+}
+
+}  // namespace
+
+std::vector<Method> AllMethods(const std::vector<Member>& members) {
+  std::vector<Method> out;
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (members[i].role == MemberRole::kVerifier) continue;
+    Method m;
+    m.name = members[i].model->name();
+    m.kind = Method::Kind::kAlone;
+    m.member = i;
+    out.push_back(m);
+  }
+  for (WeightsMode w : {WeightsMode::kUniform, WeightsMode::kHedge}) {
+    for (bool exit : {true, false}) {
+      Method m;
+      m.kind = Method::Kind::kSpecFuse;
+      m.exit = exit;
+      m.weights = w;
+      m.name = std::string("specfuse") + (w == WeightsMode::kHedge ? "-hedge" : "") + (exit ? "" : "-noexit");
+      out.push_back(m);
+    }
+  }
+  Method best;
+  best.name = "best-of-n";
+  best.kind = Method::Kind::kBestOfN;
+  out.push_back(best);
+  return out;
+}
+
+Result<std::vector<Method>> SelectMethods(const std::vector<Member>& members, const std::string& list) {
+  const auto all = AllMethods(members);
+  if (list.empty()) return all;
+  std::vector<Method> out;
+  std::stringstream in(list);
+  for (std::string name; std::getline(in, name, ',');) {
+    if (name.empty()) continue;
+    bool found = false;
+    for (const auto& m : all) {
+      if (m.name != name) continue;
+      found = true;
+      bool dup = false;
+      for (const auto& o : out) dup = dup || o.name == name;
+      if (!dup) out.push_back(m);
+    }
+    if (!found) {
+      std::string known;
+      for (const auto& m : all) known += (known.empty() ? "" : ", ") + m.name;
+      return Status::Error(ErrorCode::kInvalidArgument,
+                           "unknown method '" + name + "'; the methods are: " + known);
+    }
+  }
+  if (out.empty()) return Status::Error(ErrorCode::kInvalidArgument, "--methods names no method");
+  return out;
+}
+
+MethodRunner::MethodRunner(std::vector<Member> members, EnsembleOptions options)
+    : members_(std::move(members)), options_(std::move(options)) {}
+
+Result<MethodRun> MethodRunner::Alone(size_t member, const Item& item) {
+  if (memo_item_ != item.id) {
+    memo_.clear();
+    memo_item_ = item.id;
+  }
+  auto it = memo_.find(member);
+  if (it != memo_.end()) return it->second;
+  Conversation c({members_[member]}, options_);
+  auto a = c.Ask(RenderPrompt(item));
+  if (!a.ok()) return a.status();
+  MethodRun r = FromAnswer(*a);
+  memo_[member] = r;
+  return r;
+}
+
+Result<MethodRun> MethodRunner::Run(const Method& method, const Item& item) {
+  switch (method.kind) {
+    case Method::Kind::kAlone:
+      return Alone(method.member, item);
+    case Method::Kind::kSpecFuse: {
+      EnsembleOptions o = options_;
+      o.exit.enabled = method.exit;
+      o.weights = method.weights;
+      Conversation c(members_, o);
+      auto a = c.Ask(RenderPrompt(item));
+      if (!a.ok()) return a.status();
+      return FromAnswer(*a);
+    }
+    case Method::Kind::kBestOfN: {
+      MethodRun r;
+      std::vector<int> tokens;
+      std::vector<std::string> finish;
+      for (size_t i = 0; i < members_.size(); ++i) {
+        if (members_[i].role == MemberRole::kVerifier) continue;
+        auto alone = Alone(i, item);
+        if (!alone.ok()) return alone.status();
+        r.responders.push_back(members_[i].model->name());
+        r.responses.push_back(alone->answer);
+        tokens.push_back(alone->tokens);
+        finish.push_back(alone->finish_reason);
+        r.model_calls += alone->model_calls;
+        r.wall_ms += alone->wall_ms;
+      }
+      std::vector<std::shared_ptr<Model>> verifiers;
+      for (const auto& m : members_) {
+        if (m.role != MemberRole::kDrafter) verifiers.push_back(m.model);
+      }
+      auto ranked = RerankResponses(verifiers, {{"user", RenderPrompt(item)}}, r.responses, options_.score);
+      if (!ranked.ok()) return ranked.status();
+      r.model_calls += ranked->model_calls;
+      r.wall_ms += ranked->wall_ms;
+      r.combined = ranked->combined;
+      const int best = ranked->best;
+      r.answer = r.responses[best];
+      r.tokens = tokens[best];
+      r.finish_reason = finish[best];
+      r.chosen = r.responders[best];
+      return r;
+    }
+  }
+  return Status::Error(ErrorCode::kInternal, "unknown method kind");
+}
+
+}  // namespace specfuse::eval

@@ -1,0 +1,65 @@
+// The methods an evaluation compares on the same items: each member alone, SpecFuse with
+// exit and Hedge weights on and off, and best-of-n reranking of the members' full answers.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "eval/dataset.h"
+#include "specfuse/engine.h"
+
+namespace specfuse::eval {
+
+struct Method {
+  enum class Kind { kAlone, kSpecFuse, kBestOfN };
+  std::string name;  // a member's name, "specfuse[-hedge][-noexit]" or "best-of-n"
+  Kind kind = Kind::kAlone;
+  size_t member = 0;  // kAlone: index into the members
+  bool exit = true;   // kSpecFuse
+  WeightsMode weights = WeightsMode::kUniform;
+};
+
+// Every method over these members, in report order: the drafting members alone, then
+// specfuse, specfuse-noexit, specfuse-hedge, specfuse-hedge-noexit, best-of-n.
+std::vector<Method> AllMethods(const std::vector<Member>& members);
+// The methods named in a comma-separated list (empty: all); an unknown name is an error
+// that lists the known ones.
+Result<std::vector<Method>> SelectMethods(const std::vector<Member>& members, const std::string& list);
+
+// What one method did on one item.
+struct MethodRun {
+  std::string answer;
+  int tokens = 0;       // output tokens of the answer
+  int model_calls = 0;  // draft + verify calls (best-of-n: every member's calls + reranking)
+  double wall_ms = 0;
+  std::string finish_reason;
+  // SpecFuse methods.
+  int rounds = 0;
+  int calls_saved_by_exit = 0;
+  std::map<std::string, int> rounds_won;
+  std::vector<int> active_per_round;  // models taking part in each round
+  // best-of-n: each drafting member's full answer, its combined score, and the pick.
+  std::vector<std::string> responders, responses;
+  std::vector<double> combined;
+  std::string chosen;
+};
+
+// Runs methods on items with one loaded ensemble. Deterministic under the options' seed:
+// every run of a (method, item) starts fresh contexts with the same seeds. Not
+// thread-safe.
+class MethodRunner {
+ public:
+  MethodRunner(std::vector<Member> members, EnsembleOptions options);
+  Result<MethodRun> Run(const Method& method, const Item& item);
+
+ private:
+  Result<MethodRun> Alone(size_t member, const Item& item);
+  std::vector<Member> members_;
+  EnsembleOptions options_;
+  // Members' answers to the current item, reused by best-of-n (they are the same runs).
+  std::string memo_item_;
+  std::map<size_t, MethodRun> memo_;
+};
+
+}  // namespace specfuse::eval

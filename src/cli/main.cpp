@@ -1,5 +1,7 @@
 // specfuse: make several language models answer together (SpecFuse).
 #include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -29,6 +31,14 @@ int ModelsCommand() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Several models share the CPU: OpenMP threads that spin after one model's step steal
+  // the cores from the next model's step (docs/BENCHMARKS.md). The OpenMP runtime reads its
+  // settings when it is loaded, before main, so the setting takes effect by starting
+  // again with it. A user's own setting wins.
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    execv("/proc/self/exe", argv);  // returns only on failure: then run as we are
+  }
   CLI::App app{"specfuse: several language models answering together (SpecFuse)", "specfuse"};
   app.set_version_flag("--version", std::string("specfuse ") + SPECFUSE_VERSION);
   app.require_subcommand(1);

@@ -8,6 +8,7 @@ JOBS=${SPECFUSE_JOBS:-$(nproc)}
 printf '\n\033[1m==> sanitizer build (ASan + UBSan) in build-asan\033[0m\n'
 cmake -S "$ROOT" -B "$ROOT/build-asan" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSPECFUSE_SANITIZE=ON >/dev/null
 cmake --build "$ROOT/build-asan" -j "$JOBS" --target core_test llama_backend_test engine_test
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 printf '\n\033[1m==> sanitizer tests\033[0m\n'

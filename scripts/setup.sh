@@ -22,7 +22,8 @@ LLAMA_PY_SHA256=832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e
 
 APT_PACKAGES=(build-essential cmake ninja-build curl unzip ca-certificates pkg-config
   nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libtomlplusplus-dev libspdlog-dev
-  libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev python3 python3-venv chromium chromium-driver)
+  libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev python3 python3-venv chromium chromium-driver
+  clang-14 libclang-rt-14-dev)
 
 VARIANT=cpu
 DO_APT=1

@@ -1,8 +1,11 @@
 #include "cli/ensemble_config.h"
 
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -13,6 +16,8 @@
 namespace specfuse::cli {
 
 namespace {
+
+constexpr double kMaxTimeoutSeconds = 1e6;
 
 Status Bad(const std::string& origin, const std::string& what) {
   return Status::Error(ErrorCode::kInvalidArgument, origin + ": " + what);
@@ -44,11 +49,27 @@ Status Read(const toml::table& t, const char* key, T* out, const std::string& wh
     if (auto v = node->value<std::string>()) { *out = *v; return Status::Ok(); }
     return Bad(origin, where + key + " must be a string");
   } else if constexpr (std::is_integral_v<T>) {
-    if (node->is_integer()) { *out = static_cast<T>(*node->value<int64_t>()); return Status::Ok(); }
-    return Bad(origin, where + key + " must be an integer");
+    if (!node->is_integer()) return Bad(origin, where + key + " must be an integer");
+    const int64_t v = *node->value_exact<int64_t>();
+    // A value out of T's range must not wrap into a valid one (2^32 + 1 is not 1). A
+    // 64-bit unsigned field (the seed) takes any 64-bit pattern, as requests do.
+    if constexpr (std::is_signed_v<T> || sizeof(T) < sizeof(int64_t)) {
+      if (v < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
+          v > static_cast<int64_t>(std::numeric_limits<T>::max())) {
+        return Bad(origin, where + key + " is out of range");
+      }
+    }
+    *out = static_cast<T>(v);
+    return Status::Ok();
   } else {
-    if (auto v = node->value<double>()) { *out = static_cast<T>(*v); return Status::Ok(); }
-    return Bad(origin, where + key + " must be a number");
+    auto v = node->value<double>();
+    if (!v) return Bad(origin, where + key + " must be a number");
+    // TOML allows nan and inf, which every range check downstream would let through.
+    if (!std::isfinite(*v) || std::fabs(*v) > static_cast<double>(std::numeric_limits<T>::max())) {
+      return Bad(origin, where + key + " must be a finite number");
+    }
+    *out = static_cast<T>(*v);
+    return Status::Ok();
   }
 }
 
@@ -94,7 +115,10 @@ Result<MemberConfig> ParseRemoteMember(const toml::table& t, const std::string& 
     }
     o.api_key = key;
   }
-  if (!(o.timeout_s > 0)) return Bad(origin, where + "timeout_s must be greater than 0");
+  // The bound keeps the deadline arithmetic (nanoseconds in 64 bits) far from overflow.
+  if (!(o.timeout_s > 0) || o.timeout_s > kMaxTimeoutSeconds) {
+    return Bad(origin, where + "timeout_s must be greater than 0 and at most 1000000 (seconds)");
+  }
   if (o.retries < 0) return Bad(origin, where + "retries must be 0 or more");
   if (o.context_size < 0) return Bad(origin, where + "context_size must be 0 (ask the server) or more");
   if (!role.empty()) {

@@ -83,8 +83,11 @@ std::optional<ApiError> ParseExtension(const json& body, GenerationRequest* out)
 }
 
 // Fields both endpoints share: model, stream, sampling, length, stop, n, the extension.
+// zero_max_tokens_scores: "max_tokens": 0 asks to score the prompt (/v1/completions).
+// Nothing here copies a part of the body: a copy of JSON nested half a million deep (a 1 MiB
+// body of brackets) recurses once per level and overflows the request thread's stack.
 std::optional<ApiError> ParseCommon(const json& body, const EnsembleOptions& defaults,
-                                    GenerationRequest* out) {
+                                    bool zero_max_tokens_scores, GenerationRequest* out) {
   if (!body.is_object()) return BadRequest("the request body must be a JSON object");
   out->options = defaults;
 
@@ -101,7 +104,13 @@ std::optional<ApiError> ParseCommon(const json& body, const EnsembleOptions& def
   }
 
   std::optional<int> max_tokens, max_completion_tokens, n;
-  if (auto e = GetInt(body, "max_tokens", "max_tokens", 1, 1 << 20, &max_tokens)) return e;
+  auto zero = body.find("max_tokens");
+  if (zero_max_tokens_scores && zero != body.end() && zero->is_number_integer() &&
+      zero->get<int64_t>() == 0) {
+    out->score_only = true;
+  } else if (auto e = GetInt(body, "max_tokens", "max_tokens", 1, 1 << 20, &max_tokens)) {
+    return e;
+  }
   if (auto e = GetInt(body, "max_completion_tokens", "max_completion_tokens", 1, 1 << 20,
                       &max_completion_tokens)) {
     return e;
@@ -129,15 +138,15 @@ std::optional<ApiError> ParseCommon(const json& body, const EnsembleOptions& def
   }
 
   if (auto it = body.find("stop"); it != body.end() && !it->is_null()) {
-    std::vector<json> items;
-    if (it->is_string()) items.push_back(*it);
-    else if (it->is_array()) items.assign(it->begin(), it->end());
+    std::vector<const json*> items;
+    if (it->is_string()) items.push_back(&*it);
+    else if (it->is_array()) for (const auto& s : *it) items.push_back(&s);
     else return BadRequest("'stop' must be a string or an array of strings", "stop");
     if (items.size() > 16) return BadRequest("'stop' holds at most 16 strings", "stop");
     out->options.stop.clear();  // the request's stop strings replace the server's
-    for (const auto& s : items) {
-      if (!s.is_string()) return BadRequest("'stop' must be a string or an array of strings", "stop");
-      if (!s.get<std::string>().empty()) out->options.stop.push_back(s.get<std::string>());
+    for (const json* s : items) {
+      if (!s->is_string()) return BadRequest("'stop' must be a string or an array of strings", "stop");
+      if (!s->get<std::string>().empty()) out->options.stop.push_back(s->get<std::string>());
     }
   }
 
@@ -175,7 +184,7 @@ std::optional<ApiError> MessageContent(const json& content, const std::string& p
 
 std::optional<ApiError> ParseChatRequest(const json& body, const EnsembleOptions& defaults,
                                          GenerationRequest* out) {
-  if (auto e = ParseCommon(body, defaults, out)) return e;
+  if (auto e = ParseCommon(body, defaults, /*zero_max_tokens_scores=*/false, out)) return e;
   auto it = body.find("messages");
   if (it == body.end() || it->is_null()) return BadRequest("'messages' is required", "messages");
   if (!it->is_array() || it->empty()) {
@@ -204,16 +213,10 @@ std::optional<ApiError> ParseChatRequest(const json& body, const EnsembleOptions
   return std::nullopt;
 }
 
-std::optional<ApiError> ParseCompletionRequest(const json& body_in, const EnsembleOptions& defaults,
+std::optional<ApiError> ParseCompletionRequest(const json& body, const EnsembleOptions& defaults,
                                                GenerationRequest* out) {
   // max_tokens 0 with echo asks only for the prompt's log-probabilities (vLLM scoring).
-  json body = body_in;
-  if (auto it = body.find("max_tokens"); it != body.end() && it->is_number_integer() &&
-                                         it->get<int64_t>() == 0) {
-    out->score_only = true;
-    body.erase("max_tokens");
-  }
-  if (auto e = ParseCommon(body, defaults, out)) return e;
+  if (auto e = ParseCommon(body, defaults, /*zero_max_tokens_scores=*/true, out)) return e;
   auto it = body.find("prompt");
   if (it == body.end() || it->is_null()) return BadRequest("'prompt' is required", "prompt");
   if (it->is_array() && it->size() == 1 && (*it)[0].is_string()) {

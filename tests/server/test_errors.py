@@ -73,6 +73,18 @@ def test_a_body_over_one_mebibyte_is_413(server):
     assert_error(status, json.loads(raw), 413)
 
 
+@pytest.mark.parametrize("path,field", [("/v1/completions", "pad"), ("/v1/chat/completions", "stop")])
+def test_json_nested_400000_deep_is_answered_not_a_stack_overflow(server, path, field):
+    # Copying such a body recursed once per level and overflowed the request thread's stack
+    # (found while writing fuzz/request_fuzz.cpp; reproducers in fuzz/corpus/request/).
+    depth = 400_000
+    head = '{"prompt": "x", "max_tokens": 0' if field == "pad" else '{"messages": %s' % json.dumps(USER)
+    body = head + ', "%s": ' % field + "[" * depth + "]" * depth + "}"
+    status, _, raw = server.request("POST", path, body=body)
+    assert_error(status, json.loads(raw), 400, param="max_tokens" if field == "pad" else "stop")
+    assert server.get("/health")[0] == 200
+
+
 def test_the_server_still_answers_after_bad_requests(server):
     status, r = server.chat("Hello", max_tokens=5, temperature=0)
     assert status == 200 and r["choices"][0]["message"]["content"]

@@ -4,8 +4,9 @@
 # to build-fuzz/corpus/<target>/ (the repository's corpus is only read); a crash stops the
 # run and leaves its reproducer in build-fuzz/artifacts/<target>/: fix it, then copy the
 # reproducer into fuzz/corpus/<target>/ so that the CTest replay keeps it as a regression.
-# The gguf target runs in fork mode: llama.cpp's own aborts on malformed files (known
-# findings, fuzz/findings/gguf/) are counted, not fatal; any other crash fails the run.
+# The gguf target runs in fork mode: a llama.cpp abort on a malformed file that the
+# loader's metadata check does not catch yet is counted, not fatal; any other crash
+# fails the run.
 # Usage: scripts/fuzz.sh [TARGET...]   (default: all)
 # Environment: FUZZ_SECONDS (per target, default 60), SPECFUSE_JOBS (default nproc),
 # CC/CXX (default clang-14/clang++-14). Expects scripts/setup.sh to have run.

@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <unordered_set>
+
+#include <gguf.h>
 
 #include "backends/llama/llama_sequence.h"
 
@@ -28,6 +31,54 @@ void LogCallback(ggml_log_level level, const char* text, void* /*user*/) {
     }
   }
   if (g_verbose) std::fputs(text, stderr);
+}
+
+// Reads a GGUF file's metadata (not its tensors) and rejects what llama.cpp's loader
+// would abort the process on instead of returning an error: a layer count outside
+// 1..512 and a vocabulary that spells two tokens the same (found by fuzzing).
+Status CheckGgufMetadata(const std::string& path) {
+  gguf_init_params params = {/*no_alloc=*/true, /*ctx=*/nullptr};
+  gguf_context* g = gguf_init_from_file(path.c_str(), params);
+  if (g == nullptr) {
+    return Status::Error(ErrorCode::kInvalidModel,
+                         "cannot load '" + path + "': its GGUF metadata is truncated or corrupt");
+  }
+  auto invalid = [&](const std::string& why) {
+    gguf_free(g);
+    return Status::Error(ErrorCode::kInvalidModel, "cannot load '" + path + "': " + why);
+  };
+  int64_t arch_key = gguf_find_key(g, "general.architecture");
+  if (arch_key >= 0 && gguf_get_kv_type(g, arch_key) == GGUF_TYPE_STRING) {
+    std::string key = std::string(gguf_get_val_str(g, arch_key)) + ".block_count";
+    int64_t blocks = gguf_find_key(g, key.c_str());
+    if (blocks >= 0) {
+      int64_t n = -1;
+      switch (gguf_get_kv_type(g, blocks)) {
+        case GGUF_TYPE_UINT32: n = gguf_get_val_u32(g, blocks); break;
+        case GGUF_TYPE_INT32: n = gguf_get_val_i32(g, blocks); break;
+        case GGUF_TYPE_UINT64: n = static_cast<int64_t>(std::min<uint64_t>(gguf_get_val_u64(g, blocks), 1u << 20)); break;
+        default: break;
+      }
+      if (n < 1 || n > 512) {
+        return invalid(key + " is " + std::to_string(n) + ", outside 1..512: the file is corrupt");
+      }
+    }
+  }
+  int64_t tokens = gguf_find_key(g, "tokenizer.ggml.tokens");
+  if (tokens >= 0 && gguf_get_kv_type(g, tokens) == GGUF_TYPE_ARRAY &&
+      gguf_get_arr_type(g, tokens) == GGUF_TYPE_STRING) {
+    size_t n = gguf_get_arr_n(g, tokens);
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (!seen.insert(gguf_get_arr_str(g, tokens, i)).second) {
+        return invalid("its vocabulary lists the token '" + std::string(gguf_get_arr_str(g, tokens, i)) +
+                       "' twice: the file is corrupt");
+      }
+    }
+  }
+  gguf_free(g);
+  return Status::Ok();
 }
 
 // The first bytes of a file, to tell "not GGUF" from "broken GGUF" before llama.cpp tries.
@@ -52,7 +103,7 @@ Status CheckGgufFile(const std::string& path) {
                          "'" + path + "' is not a GGUF model file (it does not start with 'GGUF'); "
                          "convert the model to GGUF or pass the right file");
   }
-  return Status::Ok();
+  return CheckGgufMetadata(path);
 }
 
 }  // namespace

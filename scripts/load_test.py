@@ -19,15 +19,15 @@ import argparse
 import http.client
 import json
 import os
-import queue
 import random
 import re
-import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "support"))
+from serve_process import ServeProcess  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROMPTS = ["Name three colors.", "What is the capital of France?", "Write a haiku about rain.",
@@ -53,37 +53,13 @@ MALFORMED = [b"{", b"", b"nul", b'{"messages": [}', b"\xff\xfe\xfd", b'{"a":' + 
              b'{"messages": "hi"', b"[1, 2, 3"]
 
 
-class Server:
+class Server(ServeProcess):
     def __init__(self, binary, extra, host="127.0.0.1"):
-        args = [binary, "serve", "-m", "smollm2-135m", "--max-concurrent", "4", "--queue", "8",
-                "--host", host, "--port", "0", *extra]
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
-        self.log = []
-        lines = queue.Queue()
-
-        def pump():
-            for line in self.proc.stderr:
-                self.log.append(line)
-                lines.put(line)
-            lines.put(None)
-
-        threading.Thread(target=pump, daemon=True).start()
-        self.port = None
-        deadline = time.time() + 180
-        while self.port is None:
-            try:
-                line = lines.get(timeout=max(0.1, deadline - time.time()))
-            except queue.Empty:
-                line = None
-            if line is None:
-                self.stop()
-                sys.exit("load_test: specfuse serve did not start:\n" + "".join(self.log))
-            m = re.search(r"on http://[^:]+:(\d+)", line)
-            if m:
-                self.port = int(m.group(1))
-        while self.get("/health")[0] != 200:
-            time.sleep(0.1)
+        try:
+            super().__init__("-m", "smollm2-135m", "--max-concurrent", "4", "--queue", "8",
+                             "--host", host, *extra, binary=binary)
+        except RuntimeError as e:
+            sys.exit(f"load_test: {e}")
 
     def conn(self, timeout=300):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
@@ -116,15 +92,6 @@ class Server:
         m = re.search(r"^" + re.escape(name) + r" ([0-9.e+-]+)$", text, re.M)
         return float(m.group(1)) if m else None
 
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
 
 
 def chat_body(rng, stream):
@@ -300,7 +267,7 @@ def main():
     rss_after = server.rss_kib()
     # One more ordinary request after the storm.
     after_status = one_request(server, "stream", random.Random(99))[0]
-    exit_code = server.stop()
+    exit_code = server.stop(timeout=60)
 
     expected = {k: v[1] for k, v in KINDS.items()}
     expected["burst"] = {200, 429}

@@ -3,12 +3,7 @@ its page driven by headless Chromium (Debian's chromium and chromium-driver)."""
 import http.client
 import json
 import os
-import queue
-import re
-import signal
-import subprocess
-import threading
-import time
+import sys
 
 import pytest
 from selenium import webdriver
@@ -18,44 +13,20 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "../.."))
-BIN = os.environ.get("SPECFUSE_BIN", os.path.join(ROOT, "build/bin/specfuse"))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from serve_process import ServeProcess  # noqa: E402
+
 SCREENSHOT = os.environ.get("SPECFUSE_SCREENSHOT", os.path.join(ROOT, "docs/playground.png"))
 ENSEMBLE = ["smollm2-135m", "qwen2.5-coder-0.5b"]
 ALONE = "smollm2-135m"
 PROMPT = "Explain in two sentences why the sky is blue."
 
 
-class Server:
+class Server(ServeProcess):
     """One `specfuse serve` process on a free loopback port; its stderr is kept in `log`."""
 
     def __init__(self, *args):
-        self.args = [BIN, "serve", "--port", "0", "--threads", "2", *args]
-        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
-        self.log = []
-        lines = queue.Queue()
-
-        def pump():
-            for line in self.proc.stderr:
-                self.log.append(line)
-                lines.put(line)
-            lines.put(None)
-
-        threading.Thread(target=pump, daemon=True).start()
-        deadline = time.time() + 120
-        self.port = None
-        while self.port is None:
-            try:
-                line = lines.get(timeout=max(0.1, deadline - time.time()))
-            except queue.Empty:
-                line = None
-            if line is None:
-                self.stop()
-                raise RuntimeError("specfuse serve did not start:\n" + "".join(self.log))
-            m = re.search(r"on http://[^:]+:(\d+)", line)
-            if m:
-                self.port = int(m.group(1))
-        self.url = f"http://127.0.0.1:{self.port}"
+        super().__init__("--threads", "2", *args)
 
     def get(self, path):
         """Returns (status, content type, body bytes); the path is sent as it is."""
@@ -66,15 +37,6 @@ class Server:
             return r.status, r.getheader("Content-Type"), r.read()
         finally:
             conn.close()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 @pytest.fixture(scope="module")

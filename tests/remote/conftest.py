@@ -2,70 +2,25 @@
 tiny misbehaving servers, and `specfuse run` over a config that names them."""
 import json
 import os
-import queue
-import re
 import socket
 import subprocess
+import sys
 import threading
 import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-BIN = os.environ.get("SPECFUSE_BIN", os.path.join(os.path.dirname(__file__), "../../build/bin/specfuse"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from serve_process import BIN, ServeProcess  # noqa: E402
 SMALL = "smollm2-135m"
 
 
-class Server:
+class Server(ServeProcess):
     """One `specfuse serve` process serving one default model."""
 
     def __init__(self, model):
-        self.proc = subprocess.Popen([BIN, "serve", "-m", model, "--port", "0", "--threads", "1", "--seed", "1"],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
-        self.log = []
-        lines = queue.Queue()
-
-        def pump():
-            for line in self.proc.stderr:
-                self.log.append(line)
-                lines.put(line)
-            lines.put(None)
-
-        threading.Thread(target=pump, daemon=True).start()
-        deadline = time.time() + 120
-        self.port = None
-        while self.port is None:
-            try:
-                line = lines.get(timeout=max(0.1, deadline - time.time()))
-            except queue.Empty:
-                line = None
-            if line is None:
-                self.stop()
-                raise RuntimeError("specfuse serve did not start:\n" + "".join(self.log))
-            m = re.search(r"on http://[^:]+:(\d+)", line)
-            if m:
-                self.port = int(m.group(1))
-        self.url = f"http://127.0.0.1:{self.port}"
-        while True:
-            try:
-                urllib.request.urlopen(self.url + "/health", timeout=5).read()
-                break
-            except OSError:
-                time.sleep(0.1)
-
-    def kill(self):
-        self.proc.kill()
-        self.proc.wait()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        super().__init__("-m", model, "--threads", "1", "--seed", "1")
 
 
 @pytest.fixture(scope="session")

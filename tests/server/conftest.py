@@ -1,56 +1,22 @@
 """Fixtures that run the real `specfuse serve` binary on a free loopback port."""
-import http.client
 import json
 import os
-import queue
 import re
-import signal
-import subprocess
-import threading
-import time
+import sys
 
 import pytest
 
-BIN = os.environ.get("SPECFUSE_BIN", os.path.join(os.path.dirname(__file__), "../../build/bin/specfuse"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from serve_process import ServeProcess  # noqa: E402
+
 SMALL = "smollm2-135m"
 
 
-class Server:
-    """One `specfuse serve` process. Its stderr is collected in `log`."""
+class Server(ServeProcess):
+    """One `specfuse serve` process (two threads per model). Its stderr is in `log`."""
 
     def __init__(self, *args):
-        self.args = [BIN, "serve", "--port", "0", "--threads", "2", *args]
-        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
-        self.log = []
-        lines = queue.Queue()
-
-        def pump():
-            for line in self.proc.stderr:
-                self.log.append(line)
-                lines.put(line)
-            lines.put(None)
-
-        threading.Thread(target=pump, daemon=True).start()
-        deadline = time.time() + 120
-        self.port = None
-        while self.port is None:
-            try:
-                line = lines.get(timeout=max(0.1, deadline - time.time()))
-            except queue.Empty:
-                line = None
-            if line is None:
-                self.stop()
-                raise RuntimeError("specfuse serve did not start:\n" + "".join(self.log))
-            m = re.search(r"on http://[^:]+:(\d+)", line)
-            if m:
-                self.port = int(m.group(1))
-        self.url = f"http://127.0.0.1:{self.port}"
-        while self.get("/health")[0] != 200:
-            time.sleep(0.1)
-
-    def connection(self, timeout=120):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        super().__init__("--threads", "2", *args)
 
     def request(self, method, path, body=None, headers=None):
         """Returns (status, headers, body bytes)."""
@@ -88,18 +54,6 @@ class Server:
         m = re.search(r"^" + re.escape(name) + r" (\S+)$", body.decode(), re.M)
         assert m, f"{name} missing from /metrics"
         return float(m.group(1))
-
-    def stop(self, sig=signal.SIGTERM, timeout=30):
-        """Signals the server and returns its exit status."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise
-        return self.proc.returncode
 
 
 @pytest.fixture(scope="session")

@@ -4,15 +4,8 @@
 # is missing or out of date. Arguments go to eval/report.py (RESULTS.jsonl [--command ...]).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cache="${SPECFUSE_CACHE:-$HOME/.cache/specfuse}"
-venv="$cache/venv-eval"
-stamp="$venv/.requirements"
-if [[ ! -x "$venv/bin/python" ]] || ! cmp -s "$root/eval/requirements.txt" "$stamp"; then
-  echo "eval_report.sh: creating the report venv in $venv" >&2
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$root/eval/requirements.txt"
-  cp "$root/eval/requirements.txt" "$stamp"
-fi
+# shellcheck source=scripts/venv.sh
+. "$root/scripts/venv.sh"
+venv=$(specfuse_venv venv-eval "$root/eval/requirements.txt")
 cd "$root"
 exec "$venv/bin/python" eval/report.py "$@"

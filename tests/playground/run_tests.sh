@@ -8,9 +8,6 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-cache="${SPECFUSE_CACHE:-$HOME/.cache/specfuse}"
-venv="$cache/venv-playground"
-stamp="$venv/.requirements"
 
 export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
@@ -22,13 +19,9 @@ if [[ ! -x "$CHROMIUM" || ! -x "$CHROMEDRIVER" ]]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
-if [[ ! -x "$venv/bin/python" ]] || ! cmp -s "$here/requirements.txt" "$stamp"; then
-  echo "run_tests.sh: creating the test venv in $venv" >&2
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
-  cp "$here/requirements.txt" "$stamp"
-fi
+# shellcheck source=scripts/venv.sh
+. "$root/scripts/venv.sh"
+venv=$(specfuse_venv venv-playground "$here/requirements.txt")
 
 export SPECFUSE_BIN="${SPECFUSE_BIN:-$root/build/bin/specfuse}"
 # Selenium must use Debian's driver, never fetch one.

@@ -6,18 +6,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-requirements="$root/tests/server/requirements.txt"
-cache="${SPECFUSE_CACHE:-$HOME/.cache/specfuse}"
-venv="$cache/venv"
-stamp="$venv/.requirements"
-
-if [[ ! -x "$venv/bin/python" ]] || ! cmp -s "$requirements" "$stamp"; then
-  echo "run_tests.sh: creating the test venv in $venv" >&2
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
-  cp "$requirements" "$stamp"
-fi
+# shellcheck source=scripts/venv.sh
+. "$root/scripts/venv.sh"
+venv=$(specfuse_venv venv "$root/tests/server/requirements.txt")
 
 export SPECFUSE_BIN="${SPECFUSE_BIN:-$root/build/bin/specfuse}"
 cd "$here"

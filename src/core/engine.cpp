@@ -182,6 +182,7 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
 
     // Cut each draft and gather the distinct candidates, in member order.
     std::vector<int> candidate_of(n, -1);
+    std::vector<int> aligned_of(n, -1);  // draft tokens spelling the member's own candidate
     std::vector<std::string> cut(n);
     bool someone_ended = false;
     for (size_t i : drafters) {
@@ -195,6 +196,7 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
                           : CutAtWordBoundary(text, d.end_of_generation);
       if (d.end_of_generation && cut[i].empty()) someone_ended = true;
       if (cut[i].empty()) continue;
+      aligned_of[i] = AlignedTokens(d, cut[i]);
       int c = -1;
       for (size_t k = 0; k < trace.candidates.size(); ++k) {
         if (trace.candidates[k].text == cut[i]) c = static_cast<int>(k);
@@ -203,8 +205,7 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
         c = static_cast<int>(trace.candidates.size());
         TraceCandidate tc;
         tc.text = cut[i];
-        int aligned = AlignedTokens(d, cut[i]);
-        tc.tokens = aligned >= 0 ? aligned : state_->sequences[i]->CountTokens(cut[i]);
+        tc.tokens = aligned_of[i] >= 0 ? aligned_of[i] : state_->sequences[i]->CountTokens(cut[i]);
         trace.candidates.push_back(tc);
       }
       trace.candidates[c].models.push_back(members_[i].model->name());
@@ -247,7 +248,7 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
         std::vector<size_t> index;
         for (size_t c = 0; c < n_cand; ++c) {
           if (candidate_of[v] == static_cast<int>(c)) {
-            int aligned = AlignedTokens(*drafts[v], trace.candidates[c].text);
+            const int aligned = aligned_of[v];
             if (aligned > 0) {
               std::vector<float> lp, lg;
               for (int k = 0; k < aligned; ++k) {

@@ -136,6 +136,8 @@ LlamaModel::LlamaModel(LlamaModelOptions options, llama_model* model, llama_cont
   n_vocab_ = llama_vocab_n_tokens(vocab_);
   n_batch_ = static_cast<int>(llama_n_batch(ctx_));
   seq_used_.assign(llama_n_seq_max(ctx_), false);
+  batcher_ = std::make_unique<DecodeBatcher>(ctx_, mutex_, static_cast<int>(llama_n_ubatch(ctx_)),
+                                             n_batch_);
   if (!options_.chat_template.empty()) {
     template_ = options_.chat_template;
   } else if (const char* t = llama_model_chat_template(model_, nullptr)) {
@@ -144,6 +146,7 @@ LlamaModel::LlamaModel(LlamaModelOptions options, llama_model* model, llama_cont
 }
 
 LlamaModel::~LlamaModel() {
+  batcher_.reset();
   llama_free(ctx_);
   llama_model_free(model_);
 }
@@ -221,45 +224,55 @@ float LlamaModel::EndOfGenerationLogprob(const float* logits, float log_z) const
 }
 
 int LlamaModel::AcquireSeq() {
-  for (size_t i = 0; i < seq_used_.size(); ++i) {
+  for (int i = 0; i < options_.max_sequences; ++i) {
     if (!seq_used_[i]) {
       seq_used_[i] = true;
-      return static_cast<int>(i);
+      return i;
     }
   }
   return -1;
 }
 
+std::vector<int> LlamaModel::AcquireScratch(std::unique_lock<std::mutex>& lock, int want) {
+  std::vector<int> got;
+  for (;;) {
+    for (size_t i = options_.max_sequences; i < seq_used_.size() && static_cast<int>(got.size()) < want; ++i) {
+      if (!seq_used_[i]) {
+        seq_used_[i] = true;
+        got.push_back(static_cast<int>(i));
+      }
+    }
+    if (!got.empty() || want <= 0) return got;
+    // Every scratch id is lent to a concurrent scorer, which gives them back after one decode.
+    scratch_freed_.wait(lock);
+  }
+}
+
 void LlamaModel::ReleaseSeq(int seq) {
   llama_memory_seq_rm(llama_get_memory(ctx_), seq, -1, -1);
   seq_used_[seq] = false;
+  if (seq >= options_.max_sequences) scratch_freed_.notify_all();
 }
 
 Status LlamaModel::Prefill(int seq, const std::vector<llama_token>& ids, size_t begin, size_t end,
                            int pos0) {
-  llama_batch batch = llama_batch_init(n_batch_, 0, 1);
-  Status status;
-  for (size_t at = begin; at < end && status.ok(); at += n_batch_) {
+  DecodeJob job;
+  for (size_t at = begin; at < end; at += n_batch_) {
     size_t stop = std::min(end, at + static_cast<size_t>(n_batch_));
-    batch.n_tokens = 0;
+    job.Clear();
     for (size_t i = at; i < stop; ++i) {
-      int k = batch.n_tokens++;
-      batch.token[k] = ids[i];
-      batch.pos[k] = pos0 + static_cast<int>(i - begin);
-      batch.n_seq_id[k] = 1;
-      batch.seq_id[k][0] = seq;
-      batch.logits[k] = false;
+      job.Add(ids[i], pos0 + static_cast<int>(i - begin), seq, false);
     }
-    int rc = llama_decode(ctx_, batch);
-    if (rc != 0) {
-      status = Status::Error(rc == 1 ? ErrorCode::kContextOverflow : ErrorCode::kInternal,
-                             "model '" + name() + "': decoding failed (llama_decode returned " +
-                                 std::to_string(rc) + (rc == 1 ? ", the KV cache is full" : "") +
-                                 ")");
-    }
+    int rc = Decode(job);
+    if (rc != 0) return DecodeError(rc, "decoding the context");
   }
-  llama_batch_free(batch);
-  return status;
+  return Status::Ok();
+}
+
+Status LlamaModel::DecodeError(int rc, const std::string& what) const {
+  return Status::Error(rc == 1 ? ErrorCode::kContextOverflow : ErrorCode::kInternal,
+                       "model '" + name() + "': " + what + " failed (llama_decode returned " +
+                           std::to_string(rc) + (rc == 1 ? ", the KV cache is full" : "") + ")");
 }
 
 Result<std::unique_ptr<Sequence>> LlamaModel::Start(const std::vector<ChatMessage>& messages,
@@ -288,13 +301,17 @@ Result<std::unique_ptr<Sequence>> LlamaModel::StartTokens(std::vector<llama_toke
                              name() + "', which holds " + std::to_string(options_.context_size) +
                              " per query; shorten the prompt or raise the context size");
   }
-  std::lock_guard<std::mutex> lock(mutex_);
-  int seq = AcquireSeq();
+  int seq;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    seq = AcquireSeq();
+  }
   if (seq < 0) {
     return Status::Error(ErrorCode::kUnavailable,
                          "model '" + name() + "' is serving its maximum of " +
                              std::to_string(options_.max_sequences) + " queries");
   }
+  // From here the sequence owns seq and gives it back when destroyed.
   auto sequence = std::make_unique<LlamaSequence>(shared_from_this(), seq, sampling);
   Status s = sequence->PrefillPrompt(std::move(ids));
   if (!s.ok()) return s;

@@ -5,10 +5,12 @@
 #include <llama.h>
 
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "backends/llama/decode_batcher.h"
 #include "specfuse/llama_backend.h"
 #include "specfuse/model.h"
 
@@ -26,7 +28,8 @@ class LlamaModel : public Model, public std::enable_shared_from_this<LlamaModel>
                                               const SamplingOptions& sampling) override;
   Result<TextScore> ScoreText(const std::string& text, int top_n) override;
 
-  // --- used by LlamaSequence; callers hold mutex() ---
+  // --- used by LlamaSequence ---
+  // Guards the context: hold it for KV cache edits and sequence ids, never across Decode.
   std::mutex& mutex() { return mutex_; }
   llama_context* ctx() { return ctx_; }
   const llama_vocab* vocab() const { return vocab_; }
@@ -44,13 +47,24 @@ class LlamaModel : public Model, public std::enable_shared_from_this<LlamaModel>
   // Log-probability of end of generation under one logits row.
   float EndOfGenerationLogprob(const float* logits, float log_z) const;
 
-  // Sequence ids: one per open query, plus scratch ids while scoring.
-  int AcquireSeq();  // -1 when none is free
+  // Sequence ids, mutex() held: ids [0, max_sequences) for open queries, the rest scratch
+  // ids for scoring. AcquireSeq returns -1 when every query id is taken; AcquireScratch
+  // takes up to want scratch ids, waiting (through lock) until at least one is free.
+  int AcquireSeq();
+  std::vector<int> AcquireScratch(std::unique_lock<std::mutex>& lock, int want);
   void ReleaseSeq(int seq);
 
+  // Decodes a job, merged with other queries' concurrent jobs when they fit one
+  // micro-batch. Returns llama_decode's code. Do not hold mutex().
+  int Decode(DecodeJob& job) { return batcher_->Decode(job); }
+  DecodeStats decode_stats() const { return batcher_->stats(); }
+  const DecodeBatcher& batcher() const { return *batcher_; }
+
   // Decodes tokens [begin, end) of ids at positions starting at pos0 into seq, in chunks
-  // of n_batch, without outputs.
+  // of n_batch, without outputs. Do not hold mutex().
   Status Prefill(int seq, const std::vector<llama_token>& ids, size_t begin, size_t end, int pos0);
+  // The error for a failed llama_decode code, naming the model and what was being done.
+  Status DecodeError(int rc, const std::string& what) const;
 
  private:
   // Opens a sequence over already tokenized prompt ids.
@@ -66,6 +80,8 @@ class LlamaModel : public Model, public std::enable_shared_from_this<LlamaModel>
   std::string template_;  // resolved chat template; empty = plain-text fallback
   std::mutex mutex_;
   std::vector<bool> seq_used_;
+  std::condition_variable scratch_freed_;
+  std::unique_ptr<DecodeBatcher> batcher_;
 };
 
 // Returns log(sum(exp(logits))) and fills the max logit, for log-softmax of one row.

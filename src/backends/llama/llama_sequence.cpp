@@ -20,15 +20,6 @@ llama_sampler* MakeSampler(const SamplingOptions& s) {
   return chain;
 }
 
-void AddToken(llama_batch& batch, llama_token id, int pos, int seq, bool logits) {
-  int k = batch.n_tokens++;
-  batch.token[k] = id;
-  batch.pos[k] = pos;
-  batch.n_seq_id[k] = 1;
-  batch.seq_id[k][0] = seq;
-  batch.logits[k] = logits;
-}
-
 }  // namespace
 
 LlamaSequence::LlamaSequence(std::shared_ptr<LlamaModel> model, int seq,
@@ -61,42 +52,49 @@ int LlamaSequence::CountTokens(const std::string& text) const {
 }
 
 Result<Draft> LlamaSequence::DraftTokens(int max_tokens) {
-  std::lock_guard<std::mutex> lock(model_->mutex());
   const int n = static_cast<int>(tokens_.size());
-  TrimKv(n - 1);
+  {
+    std::lock_guard<std::mutex> lock(model_->mutex());
+    TrimKv(n - 1);
+  }
   draft_ids_.clear();
   max_tokens = std::min(max_tokens, ContextLimit() - n);
   Draft draft;
   if (max_tokens <= 0) return draft;
 
-  llama_context* ctx = model_->ctx();
-  llama_batch batch = llama_batch_init(1, 0, 1);
+  // Each step decodes one token (possibly in one forward pass with other queries' steps),
+  // copies its logits row out, and samples here, off the context's lock.
+  const int n_vocab = model_->n_vocab();
+  row_.resize(n_vocab);
+  candidates_.resize(n_vocab);
+  DecodeJob job;
+  job.read = [this, n_vocab](llama_context* ctx, int first) {
+    const float* logits = llama_get_logits_ith(ctx, first);
+    std::copy(logits, logits + n_vocab, row_.begin());
+  };
   llama_token next = tokens_.back();
   Status status;
   for (int i = 0; i < max_tokens; ++i) {
-    batch.n_tokens = 0;
-    AddToken(batch, next, n - 1 + i, seq_, true);
-    int rc = llama_decode(ctx, batch);
+    job.Clear();
+    job.Add(next, n - 1 + i, seq_, true);
+    int rc = model_->Decode(job);
     if (rc != 0) {
-      status = Status::Error(rc == 1 ? ErrorCode::kContextOverflow : ErrorCode::kInternal,
-                             "model '" + model_->name() + "': decoding a draft failed (" +
-                                 std::to_string(rc) + ")");
+      status = model_->DecodeError(rc, "decoding a draft");
       break;
     }
     kv_len_ = n + i;
-    const float* logits = llama_get_logits_ith(ctx, -1);
-    float log_z = LogSumExp(logits, model_->n_vocab());
-    llama_token id = llama_sampler_sample(sampler_, ctx, -1);
+    llama_token id = Sample();
     if (model_->IsEndOfGeneration(id)) {
       draft.end_of_generation = true;
       break;
     }
-    draft.tokens.push_back({id, model_->Piece(id), logits[id] - log_z, logits[id]});
+    float log_z = LogSumExp(row_.data(), n_vocab);
+    draft.tokens.push_back({id, model_->Piece(id), row_[id] - log_z, row_[id]});
     draft_ids_.push_back(id);
     next = id;
   }
-  llama_batch_free(batch);
   if (!status.ok()) {
+    std::lock_guard<std::mutex> lock(model_->mutex());
     TrimKv(n - 1);
     draft_ids_.clear();
     return status;
@@ -104,92 +102,104 @@ Result<Draft> LlamaSequence::DraftTokens(int max_tokens) {
   return draft;
 }
 
+llama_token LlamaSequence::Sample() {
+  // What llama_sampler_sample does with a logits row, on the copy in row_.
+  for (int v = 0; v < static_cast<int>(row_.size()); ++v) candidates_[v] = {v, row_[v], 0.0f};
+  llama_token_data_array cur{candidates_.data(), candidates_.size(), -1, false};
+  llama_sampler_apply(sampler_, &cur);
+  llama_token id = cur.data[cur.selected].id;
+  llama_sampler_accept(sampler_, id);
+  return id;
+}
+
 Result<std::vector<CandidateScore>> LlamaSequence::Score(const std::vector<std::string>& candidates) {
   std::vector<std::vector<llama_token>> ids(candidates.size());
   for (size_t k = 0; k < candidates.size(); ++k) ids[k] = model_->Tokenize(candidates[k], false);
 
-  std::lock_guard<std::mutex> lock(model_->mutex());
-  llama_context* ctx = model_->ctx();
-  llama_memory_t mem = llama_get_memory(ctx);
   const int n = static_cast<int>(tokens_.size());
   const int n_batch = model_->n_batch();
   std::vector<CandidateScore> out(candidates.size());
 
-  llama_batch batch = llama_batch_init(n_batch, 0, 1);
-  size_t next = 0;
-  Status status;
-  while (next < candidates.size() && status.ok()) {
-    // Group as many candidates as fit one batch and the scratch sequences.
-    std::vector<size_t> group;
-    std::vector<int> scratch;
-    std::vector<int> first_out;  // batch index of each candidate's first output
-    batch.n_tokens = 0;
-    while (next < candidates.size()) {
-      int need = 1 + static_cast<int>(ids[next].size());
-      if (need > n_batch) {
-        status = Status::Error(ErrorCode::kInvalidArgument,
-                               "a candidate of " + std::to_string(need - 1) +
-                                   " tokens is longer than one scoring batch");
-        break;
-      }
-      if (batch.n_tokens + need > n_batch) break;
-      if (n + need - 1 > ContextLimit()) {
-        // No room to score it: it cannot be a continuation here.
-        out[next].eog_logprob = -INFINITY;
-        out[next].logprobs.assign(ids[next].size(), -INFINITY);
-        out[next].logits.assign(ids[next].size(), -INFINITY);
-        ++next;
-        continue;
-      }
-      int s = model_->AcquireSeq();
-      if (s < 0) break;
-      if (n > 1) llama_memory_seq_cp(mem, seq_, s, 0, n - 1);
-      scratch.push_back(s);
-      group.push_back(next);
-      first_out.push_back(batch.n_tokens);
-      AddToken(batch, tokens_.back(), n - 1, s, true);
-      for (size_t j = 0; j < ids[next].size(); ++j) {
-        AddToken(batch, ids[next][j], n + static_cast<int>(j), s, true);
-      }
-      ++next;
+  // Candidates that fit the context, each checked against one scoring batch.
+  std::vector<size_t> todo;
+  for (size_t k = 0; k < candidates.size(); ++k) {
+    int need = 1 + static_cast<int>(ids[k].size());
+    if (need > n_batch) {
+      return Status::Error(ErrorCode::kInvalidArgument,
+                           "a candidate of " + std::to_string(need - 1) +
+                               " tokens is longer than one scoring batch");
     }
-    if (!status.ok() || group.empty()) {
-      if (status.ok() && next < candidates.size()) {
-        status = Status::Error(ErrorCode::kInternal, "no scratch sequence is free for scoring");
-      }
-      for (int s : scratch) model_->ReleaseSeq(s);
-      break;
+    if (n + need - 1 > ContextLimit()) {
+      // No room to score it: it cannot be a continuation here.
+      out[k].eog_logprob = -INFINITY;
+      out[k].logprobs.assign(ids[k].size(), -INFINITY);
+      out[k].logits.assign(ids[k].size(), -INFINITY);
+      continue;
     }
-    int rc = llama_decode(ctx, batch);
-    if (rc != 0) {
-      status = Status::Error(rc == 1 ? ErrorCode::kContextOverflow : ErrorCode::kInternal,
-                             "model '" + model_->name() + "': scoring failed (" +
-                                 std::to_string(rc) + ")");
-    } else {
-      for (size_t g = 0; g < group.size(); ++g) {
-        const auto& cand = ids[group[g]];
-        CandidateScore& score = out[group[g]];
-        for (size_t j = 0; j <= cand.size(); ++j) {
-          const float* logits = llama_get_logits_ith(ctx, first_out[g] + static_cast<int>(j));
-          float log_z = LogSumExp(logits, model_->n_vocab());
-          if (j < cand.size()) {
-            score.logprobs.push_back(logits[cand[j]] - log_z);
-            score.logits.push_back(logits[cand[j]]);
-          } else {
-            score.eog_logprob = model_->EndOfGenerationLogprob(logits, log_z);
-          }
+    todo.push_back(k);
+  }
+
+  DecodeJob job;
+  std::vector<size_t> group;
+  std::vector<int> offset;  // row of each grouped candidate's first output within the job
+  job.read = [&](llama_context* ctx, int first) {
+    for (size_t g = 0; g < group.size(); ++g) {
+      const auto& cand = ids[group[g]];
+      CandidateScore& score = out[group[g]];
+      for (size_t j = 0; j <= cand.size(); ++j) {
+        const float* logits = llama_get_logits_ith(ctx, first + offset[g] + static_cast<int>(j));
+        float log_z = LogSumExp(logits, model_->n_vocab());
+        if (j < cand.size()) {
+          score.logprobs.push_back(logits[cand[j]] - log_z);
+          score.logits.push_back(logits[cand[j]]);
+        } else {
+          score.eog_logprob = model_->EndOfGenerationLogprob(logits, log_z);
         }
       }
     }
-    for (int s : scratch) model_->ReleaseSeq(s);
+  };
+  size_t next = 0;
+  while (next < todo.size()) {
+    // Copy the query's prefix to as many scratch sequences as the next candidates need
+    // and one batch holds; then decode them all at once.
+    std::vector<int> scratch;
+    {
+      std::unique_lock<std::mutex> lock(model_->mutex());
+      int tokens = 0;
+      int want = 0;
+      for (size_t k = next; k < todo.size(); ++k, ++want) {
+        tokens += 1 + static_cast<int>(ids[todo[k]].size());
+        if (tokens > n_batch) break;
+      }
+      scratch = model_->AcquireScratch(lock, want);
+      llama_memory_t mem = llama_get_memory(model_->ctx());
+      for (int s : scratch) {
+        if (n > 1) llama_memory_seq_cp(mem, seq_, s, 0, n - 1);
+      }
+    }
+    job.Clear();
+    group.clear();
+    offset.clear();
+    for (int s : scratch) {
+      size_t k = todo[next++];
+      group.push_back(k);
+      offset.push_back(job.size());
+      job.Add(tokens_.back(), n - 1, s, true);
+      for (size_t j = 0; j < ids[k].size(); ++j) {
+        job.Add(ids[k][j], n + static_cast<int>(j), s, true);
+      }
+    }
+    int rc = model_->Decode(job);
+    {
+      std::lock_guard<std::mutex> lock(model_->mutex());
+      for (int s : scratch) model_->ReleaseSeq(s);
+    }
+    if (rc != 0) return model_->DecodeError(rc, "scoring");
   }
-  llama_batch_free(batch);
-  if (!status.ok()) return status;
   return out;
 }
 
 Status LlamaSequence::Accept(const std::string& text) {
-  std::lock_guard<std::mutex> lock(model_->mutex());
   const int n = static_cast<int>(tokens_.size());
   // Reuse the longest run of drafted tokens that spells a prefix of text.
   size_t matched = 0;
@@ -217,7 +227,10 @@ Status LlamaSequence::Accept(const std::string& text) {
   int last = n + static_cast<int>(added.size()) - 1;
   int keep = kv_len_ >= n ? n + std::min<int>(static_cast<int>(matched), decoded_draft) : n - 1;
   keep = std::min(keep, last);
-  TrimKv(keep);
+  {
+    std::lock_guard<std::mutex> lock(model_->mutex());
+    TrimKv(keep);
+  }
   draft_ids_.clear();
   tokens_.insert(tokens_.end(), added.begin(), added.end());
   Status s = model_->Prefill(seq_, tokens_, keep, last, keep);
@@ -225,6 +238,7 @@ Status LlamaSequence::Accept(const std::string& text) {
   if (!s.ok()) {
     // Leave the sequence consistent: drop what did not make it into the cache.
     tokens_.resize(n);
+    std::lock_guard<std::mutex> lock(model_->mutex());
     llama_memory_seq_rm(llama_get_memory(model_->ctx()), seq_, n - 1, -1);
     kv_len_ = n - 1;
   }
@@ -241,12 +255,14 @@ Status LlamaSequence::Sync(const std::vector<ChatMessage>& messages) {
                              " tokens for model '" + model_->name() + "', which holds " +
                              std::to_string(ContextLimit()) + "; start a new one");
   }
-  std::lock_guard<std::mutex> lock(model_->mutex());
   const int n = static_cast<int>(tokens_.size());
   int common = 0;
   int limit = std::min({n - 1, static_cast<int>(ids.size()) - 1, kv_len_});
   while (common < limit && tokens_[common] == ids[common]) ++common;
-  TrimKv(common);
+  {
+    std::lock_guard<std::mutex> lock(model_->mutex());
+    TrimKv(common);
+  }
   draft_ids_.clear();
   tokens_ = std::move(ids);
   int last = static_cast<int>(tokens_.size()) - 1;

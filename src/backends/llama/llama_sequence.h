@@ -31,12 +31,14 @@ class LlamaSequence : public Sequence {
   int ContextLimit() const override { return model_->options().context_size; }
   int CountTokens(const std::string& text) const override;
 
-  // Called once by LlamaModel::Start with the model's mutex held.
+  // Called once by LlamaModel::Start, without the model's mutex.
   Status PrefillPrompt(std::vector<llama_token> ids);
 
  private:
   // Drops KV cells at positions >= pos. Caller holds the model's mutex.
   void TrimKv(int pos);
+  // Samples the next token from row_ with the sequence's sampler.
+  llama_token Sample();
 
   std::shared_ptr<LlamaModel> model_;
   int seq_;
@@ -44,6 +46,8 @@ class LlamaSequence : public Sequence {
   std::vector<llama_token> tokens_;      // prompt + accepted answer
   std::vector<llama_token> draft_ids_;   // tokens of the last draft, not yet accepted
   int kv_len_ = 0;                       // positions [0, kv_len_) are decoded
+  std::vector<float> row_;                  // the last drafted step's logits
+  std::vector<llama_token_data> candidates_;  // sampling scratch, one entry per vocab token
 };
 
 }  // namespace specfuse::llama

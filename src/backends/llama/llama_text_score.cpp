@@ -34,33 +34,24 @@ Result<TextScore> LlamaModel::ScoreText(const std::string& text, int top_n) {
   }
   out.top.resize(ids.size());
 
-  std::lock_guard<std::mutex> lock(mutex_);
-  int seq = AcquireSeq();
+  int seq;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    seq = AcquireSeq();
+  }
   if (seq < 0) {
     return Status::Error(ErrorCode::kUnavailable, "model '" + name() + "' has no free sequence");
   }
-  llama_batch batch = llama_batch_init(n_batch_, 0, 1);
   Status status;
   std::vector<int> order(n_vocab_);
-  for (size_t at = 0; at < ids.size() && status.ok(); at += n_batch_) {
-    size_t stop = std::min(ids.size(), at + static_cast<size_t>(n_batch_));
-    batch.n_tokens = 0;
-    for (size_t i = at; i < stop; ++i) {
-      int k = batch.n_tokens++;
-      batch.token[k] = ids[i];
-      batch.pos[k] = static_cast<int>(i);
-      batch.n_seq_id[k] = 1;
-      batch.seq_id[k][0] = seq;
-      batch.logits[k] = i + 1 < ids.size();
-    }
-    if (llama_decode(ctx_, batch) != 0) {
-      status = Status::Error(ErrorCode::kInternal, "model '" + name() + "': scoring the text failed");
-      break;
-    }
+  DecodeJob job;
+  size_t at = 0;
+  size_t stop = 0;
+  job.read = [&](llama_context* ctx, int first) {
     // Row i predicts token i + 1.
     int row = 0;
     for (size_t i = at; i < stop && i + 1 < ids.size(); ++i, ++row) {
-      const float* logits = llama_get_logits_ith(ctx_, row);
+      const float* logits = llama_get_logits_ith(ctx, first + row);
       float log_z = LogSumExp(logits, n_vocab_);
       TokenInfo& next = out.tokens[i + 1];
       next.logprob = logits[next.id] - log_z;
@@ -74,9 +65,20 @@ Result<TextScore> LlamaModel::ScoreText(const std::string& text, int top_n) {
         }
       }
     }
+  };
+  for (at = 0; at < ids.size(); at += n_batch_) {
+    stop = std::min(ids.size(), at + static_cast<size_t>(n_batch_));
+    job.Clear();
+    for (size_t i = at; i < stop; ++i) job.Add(ids[i], static_cast<int>(i), seq, i + 1 < ids.size());
+    if (Decode(job) != 0) {
+      status = Status::Error(ErrorCode::kInternal, "model '" + name() + "': scoring the text failed");
+      break;
+    }
   }
-  llama_batch_free(batch);
-  ReleaseSeq(seq);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ReleaseSeq(seq);
+  }
   if (!status.ok()) return status;
   return out;
 }

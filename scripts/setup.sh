@@ -8,7 +8,8 @@
 # A second run downloads and rebuilds nothing that is already there.
 #
 # Usage: scripts/setup.sh [--cuda] [--no-apt] [--no-models] [--no-build] [--build-type TYPE]
-# Environment: SPECFUSE_CACHE (default ~/.cache/specfuse), SPECFUSE_JOBS (default nproc).
+# Environment: SPECFUSE_CACHE (default ~/.cache/specfuse), SPECFUSE_JOBS (default nproc),
+# SPECFUSE_CUDA_ARCHS (default 90), SPECFUSE_CMAKE_ARGS (extra -D options for specfuse).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
     --no-models) DO_MODELS=0 ;;
     --no-build) DO_BUILD=0 ;;
     --build-type) BUILD_TYPE=$2; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "setup: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -96,8 +97,10 @@ build_llama() {
     return 0
   fi
   local tarball=$CACHE/downloads/llama_cpp_python-$LLAMA_PY_VERSION.tar.gz
-  fetch "$LLAMA_PY_URL" "$LLAMA_PY_SHA256" "$tarball"
+  # A source tree already unpacked in the cache is used as it is (an offline machine can
+  # be given one); otherwise the pinned source distribution is fetched and unpacked.
   if [ ! -f "$src/CMakeLists.txt" ]; then
+    fetch "$LLAMA_PY_URL" "$LLAMA_PY_SHA256" "$tarball"
     note "unpacking vendor/llama.cpp"
     rm -rf "$src.tmp" && mkdir -p "$src.tmp"
     tar -xzf "$tarball" -C "$src.tmp" --strip-components=3 "llama_cpp_python-$LLAMA_PY_VERSION/vendor/llama.cpp"
@@ -167,8 +170,9 @@ build_specfuse() {
   step "specfuse ($BUILD_TYPE, $VARIANT) in $dir"
   local cuda=OFF
   [ "$VARIANT" = cuda ] && cuda=ON
+  # shellcheck disable=SC2086 # SPECFUSE_CMAKE_ARGS is a list of extra -D options
   cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DSPECFUSE_CUDA=$cuda \
-    -DSPECFUSE_LLAMA_PREFIX="$(llama_prefix)" >/dev/null
+    -DSPECFUSE_LLAMA_PREFIX="$(llama_prefix)" ${SPECFUSE_CMAKE_ARGS:-} >/dev/null
   cmake --build "$dir" -j "$JOBS"
 }
 

@@ -58,7 +58,10 @@ void AddEnsembleFlags(CLI::App* app, EnsembleFlags* f) {
   app->add_option("--seed", f->seed, "Sampling seed, default 42");
   app->add_option("--score", f->score, "Verifier score: prob (default), logprob or logit");
   app->add_option("--weights", f->weights, "Verifier weights: uniform (default) or hedge");
-  app->add_flag("--exit,!--no-exit", f->exit, "Model exit on (default) or off");
+  // Two callbacks rather than one negatable flag: CLI11 gives an optional flag with a
+  // negation its default ("false") even when neither form is on the command line.
+  app->add_flag_callback("--exit", [f] { f->exit = true; }, "Model exit on (the default)");
+  app->add_flag_callback("--no-exit", [f] { f->exit = false; }, "Model exit off");
   app->add_option("--stop", f->stop, "Stop string (repeatable)");
   app->add_option("--ctx-size", f->ctx_size, "Context tokens per query and model, default 4096");
   app->add_option("--threads", f->threads, "CPU threads per model, default: cores / members");

@@ -43,6 +43,30 @@ else
   bad "run writes a round trace and a summary"
 fi
 
+# Model exit is on by default and --no-exit turns it off: Gemma at temperature 8 writes
+# noise, and the exit test (from round 3) sends it away.
+cat >"$TMP/noisy.toml" <<'TOML'
+max_tokens = 60
+[sampling]
+seed = 42
+[[member]]
+model = "smollm2-135m"
+[[member]]
+model = "qwen2.5-coder-0.5b"
+[[member]]
+model = "gemma3-270m"
+temperature = 8.0
+TOML
+q="Explain what a computer is in two sentences."
+"$BIN" run --config "$TMP/noisy.toml" --trace "$TMP/exit.jsonl" "$q" >/dev/null 2>&1
+"$BIN" run --config "$TMP/noisy.toml" --no-exit --trace "$TMP/noexit.jsonl" "$q" >/dev/null 2>&1
+if grep -q '"exited":\["[^]]*gemma3-270m' "$TMP/exit.jsonl" && ! grep -q '"exited":\["' "$TMP/noexit.jsonl" \
+  && ! grep -q '"exit_entropy":[0-9]' "$TMP/noexit.jsonl"; then
+  ok "model exit is on by default and --no-exit turns it off"
+else
+  bad "model exit is on by default and --no-exit turns it off ($(grep -o '"exited":[^]]*]' "$TMP/exit.jsonl" | tr '\n' ' '))"
+fi
+
 chat_out=$(printf 'My name is Ada.\nWhat is my name?\n' |
   "$BIN" chat -m smollm2-135m --temperature 0 --max-tokens 20 2>/dev/null)
 if [ "$(printf '%s\n' "$chat_out" | grep -c .)" -ge 2 ]; then

@@ -176,14 +176,18 @@ TEST_F(EngineTest, AMuchWeakerMemberExitsAndModelCallsDrop) {
   // gemma at a very high temperature writes noise; the others outvote it.
   std::vector<Member> members = {{smol_}, {qwen_}, {gemma_, MemberRole::kBoth, 8.0f}};
   EnsembleOptions on = Options();
-  on.max_tokens = 60;
+  on.max_tokens = 80;
+  on.exit.warmup_rounds = 2;
+  on.exit.entropy_threshold = 0.9;
   EnsembleOptions off = on;
   off.exit.enabled = false;
   Conversation with_exit(members, on);
   Conversation without_exit(members, off);
-  auto a = with_exit.Ask("Explain what a computer is in two sentences.");
-  auto b = without_exit.Ask("Explain what a computer is in two sentences.");
+  const char* q = "Describe step by step how a computer runs a program.";
+  auto a = with_exit.Ask(q);
+  auto b = without_exit.Ask(q);
   ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_GE(b->summary.rounds, 3) << "the answer must outlast the warm-up to test exit";
   std::set<std::string> exited;
   for (const auto& r : a->rounds) exited.insert(r.exited.begin(), r.exited.end());
   EXPECT_TRUE(exited.count("gemma")) << "the noisy member should exit";

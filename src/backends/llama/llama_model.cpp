@@ -123,14 +123,6 @@ std::string TakeLastLlamaError() {
   return e;
 }
 
-float LogSumExp(const float* logits, int n) {
-  float mx = logits[0];
-  for (int i = 1; i < n; ++i) mx = std::max(mx, logits[i]);
-  double sum = 0.0;
-  for (int i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i] - mx));
-  return mx + static_cast<float>(std::log(sum));
-}
-
 LlamaModel::LlamaModel(LlamaModelOptions options, llama_model* model, llama_context* ctx)
     : options_(std::move(options)), model_(model), ctx_(ctx), vocab_(llama_model_get_vocab(model)) {
   n_vocab_ = llama_vocab_n_tokens(vocab_);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backends/llama/decode_batcher.h"
+#include "core/vector_math.h"
 #include "specfuse/llama_backend.h"
 #include "specfuse/model.h"
 
@@ -83,9 +84,6 @@ class LlamaModel : public Model, public std::enable_shared_from_this<LlamaModel>
   std::condition_variable scratch_freed_;
   std::unique_ptr<DecodeBatcher> batcher_;
 };
-
-// Returns log(sum(exp(logits))) and fills the max logit, for log-softmax of one row.
-float LogSumExp(const float* logits, int n);
 
 // The last error llama.cpp logged on this thread of work, for error messages.
 std::string TakeLastLlamaError();

@@ -5,31 +5,15 @@
 
 namespace specfuse::llama {
 
-namespace {
-
-llama_sampler* MakeSampler(const SamplingOptions& s) {
-  llama_sampler* chain = llama_sampler_chain_init(llama_sampler_chain_default_params());
-  if (s.temperature <= 0.0f) {
-    llama_sampler_chain_add(chain, llama_sampler_init_greedy());
-    return chain;
-  }
-  if (s.top_k > 0) llama_sampler_chain_add(chain, llama_sampler_init_top_k(s.top_k));
-  if (s.top_p < 1.0f) llama_sampler_chain_add(chain, llama_sampler_init_top_p(s.top_p, 1));
-  llama_sampler_chain_add(chain, llama_sampler_init_temp(s.temperature));
-  llama_sampler_chain_add(chain, llama_sampler_init_dist(static_cast<uint32_t>(s.seed)));
-  return chain;
-}
-
-}  // namespace
-
 LlamaSequence::LlamaSequence(std::shared_ptr<LlamaModel> model, int seq,
                              const SamplingOptions& sampling)
-    : model_(std::move(model)), seq_(seq), sampler_(MakeSampler(sampling)) {}
+    : model_(std::move(model)),
+      seq_(seq),
+      sampler_(sampling.temperature, sampling.top_p, sampling.top_k, sampling.seed) {}
 
 LlamaSequence::~LlamaSequence() {
   std::lock_guard<std::mutex> lock(model_->mutex());
   model_->ReleaseSeq(seq_);
-  llama_sampler_free(sampler_);
 }
 
 void LlamaSequence::TrimKv(int pos) {
@@ -66,7 +50,6 @@ Result<Draft> LlamaSequence::DraftTokens(int max_tokens) {
   // copies its logits row out, and samples here, off the context's lock.
   const int n_vocab = model_->n_vocab();
   row_.resize(n_vocab);
-  candidates_.resize(n_vocab);
   DecodeJob job;
   job.read = [this, n_vocab](llama_context* ctx, int first) {
     const float* logits = llama_get_logits_ith(ctx, first);
@@ -83,7 +66,7 @@ Result<Draft> LlamaSequence::DraftTokens(int max_tokens) {
       break;
     }
     kv_len_ = n + i;
-    llama_token id = Sample();
+    llama_token id = sampler_.Sample(row_.data(), n_vocab);
     if (model_->IsEndOfGeneration(id)) {
       draft.end_of_generation = true;
       break;
@@ -100,16 +83,6 @@ Result<Draft> LlamaSequence::DraftTokens(int max_tokens) {
     return status;
   }
   return draft;
-}
-
-llama_token LlamaSequence::Sample() {
-  // What llama_sampler_sample does with a logits row, on the copy in row_.
-  for (int v = 0; v < static_cast<int>(row_.size()); ++v) candidates_[v] = {v, row_[v], 0.0f};
-  llama_token_data_array cur{candidates_.data(), candidates_.size(), -1, false};
-  llama_sampler_apply(sampler_, &cur);
-  llama_token id = cur.data[cur.selected].id;
-  llama_sampler_accept(sampler_, id);
-  return id;
 }
 
 Result<std::vector<CandidateScore>> LlamaSequence::Score(const std::vector<std::string>& candidates) {

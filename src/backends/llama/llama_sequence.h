@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "backends/llama/llama_model.h"
+#include "core/token_sampler.h"
 #include "specfuse/model.h"
 
 namespace specfuse::llama {
@@ -37,17 +38,14 @@ class LlamaSequence : public Sequence {
  private:
   // Drops KV cells at positions >= pos. Caller holds the model's mutex.
   void TrimKv(int pos);
-  // Samples the next token from row_ with the sequence's sampler.
-  llama_token Sample();
 
   std::shared_ptr<LlamaModel> model_;
   int seq_;
-  llama_sampler* sampler_;
+  TokenSampler sampler_;
   std::vector<llama_token> tokens_;      // prompt + accepted answer
   std::vector<llama_token> draft_ids_;   // tokens of the last draft, not yet accepted
   int kv_len_ = 0;                       // positions [0, kv_len_) are decoded
   std::vector<float> row_;                  // the last drafted step's logits
-  std::vector<llama_token_data> candidates_;  // sampling scratch, one entry per vocab token
 };
 
 }  // namespace specfuse::llama

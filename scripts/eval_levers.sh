@@ -26,7 +26,7 @@ methods_of() {
 run_one() {
   local name=$1
   shift
-  "$bin" eval --config "eval/levers/$name.toml" --max-tokens 48 --seed 42 --limit "$limit" \
+  "$bin" eval --config "eval/levers/$name.toml" --max-tokens 48 --temperature 0 --seed 42 --limit "$limit" \
     --data eval/data/arithmetic.jsonl --data eval/data/factual.jsonl \
     --data eval/data/choice.jsonl --data eval/data/instruction.jsonl \
     --methods "$(methods_of "$name")" --out "$out/$name.jsonl" "$@" >"$out/$name.log" 2>&1 \

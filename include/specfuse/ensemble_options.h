@@ -39,7 +39,8 @@ struct EnsembleOptions {
   int segment_tokens = 10;  // L: tokens per draft
   int max_tokens = 256;     // answer length limit, in the winning drafters' tokens
   SamplingOptions sampling;
-  ScoreVariant score = ScoreVariant::kProb;
+  // The default: mean logit scored best of the three on the evaluation set (docs/EVALUATION.md).
+  ScoreVariant score = ScoreVariant::kLogit;
   WeightsMode weights = WeightsMode::kUniform;
   double hedge_eta0 = 1.0;  // eta_t = eta0 * sqrt(1/K) / t
   ExitOptions exit;

@@ -56,7 +56,7 @@ void AddEnsembleFlags(CLI::App* app, EnsembleFlags* f) {
   app->add_option("--top-p", f->top_p, "Nucleus sampling, default 0.9");
   app->add_option("--top-k", f->top_k, "Top-k sampling, default 0 (off)");
   app->add_option("--seed", f->seed, "Sampling seed, default 42");
-  app->add_option("--score", f->score, "Verifier score: prob (default), logprob or logit");
+  app->add_option("--score", f->score, "Verifier score: logit (default), prob or logprob");
   app->add_option("--weights", f->weights, "Verifier weights: uniform (default) or hedge");
   // Two callbacks rather than one negatable flag: CLI11 gives an optional flag with a
   // negation its default ("false") even when neither form is on the command line.

@@ -113,7 +113,7 @@ def test_an_answer_streams_in_tinted_by_its_writers_and_rounds_explain_themselve
     assert run["error"] is None, run["error"]
     assert run["model"] == "specfuse" and run["request"]["seed"] == 7
     assert run["request"]["specfuse"] == {"trace": True, "segment_tokens": 10, "exit": True,
-                                          "weights": "uniform", "score": "prob"}
+                                          "weights": "uniform", "score": "logit"}
     rounds = {r["round"]: r for r in run["rounds"]}
     summary = run["summary"]
     assert summary and summary["rounds"] == len(rounds) > 0

@@ -55,10 +55,7 @@ TEST(DecodeBatcherTest, QueuedJobsOfSeveralQueriesShareOneDecodeAndGetTheirOwnLo
     q.ids = model->Tokenize(prompts[i], true);
     ASSERT_TRUE(model->Prefill(q.seq, q.ids, 0, q.ids.size() - 1, 0).ok());
     q.job.Add(q.ids.back(), static_cast<int>(q.ids.size()) - 1, q.seq, true);
-    q.job.read = [&q, n = model->n_vocab()](llama_context* ctx, int first) {
-      const float* logits = llama_get_logits_ith(ctx, first);
-      q.row.assign(logits, logits + n);
-    };
+    q.job.read = [&q, n = model->n_vocab()](const float* rows) { q.row.assign(rows, rows + n); };
   }
   // Each alone, then the last position dropped again.
   std::vector<std::vector<float>> alone;

@@ -1,15 +1,21 @@
 #include "backends/llama/decode_batcher.h"
 
 #include <algorithm>
-#include <limits>
 #include <map>
 
 namespace specfuse::llama {
 
-DecodeBatcher::DecodeBatcher(llama_context* ctx, std::mutex& ctx_mutex, int max_merge, int max_job)
+// The jobs of one decode whose owners have not read yet.
+struct Batch {
+  size_t unread = 0;
+};
+
+DecodeBatcher::DecodeBatcher(llama_context* ctx, std::mutex& ctx_mutex, int max_merge, int max_job,
+                             int n_vocab)
     : ctx_(ctx),
       ctx_mutex_(ctx_mutex),
       max_merge_(max_merge),
+      n_vocab_(n_vocab),
       batch_(llama_batch_init(std::max(max_merge, max_job), 0, 1)) {}
 
 DecodeBatcher::~DecodeBatcher() { llama_batch_free(batch_); }
@@ -32,9 +38,21 @@ bool DecodeBatcher::running() const {
 int DecodeBatcher::Decode(DecodeJob& job) {
   if (job.tokens.empty()) return 0;
   std::unique_lock<std::mutex> lock(queue_mutex_);
-  job.done_ = false;
+  job.state_ = DecodeJob::State::kQueued;
+  job.rc_ = 0;
   pending_.push_back(&job);
-  while (!job.done_) {
+  for (;;) {
+    if (job.state_ == DecodeJob::State::kDone) return job.rc_;
+    if (job.state_ == DecodeJob::State::kReadable) {
+      // Another thread ran the decode; read this job's rows while it holds the context.
+      lock.unlock();
+      if (job.read) job.read(job.rows_);
+      lock.lock();
+      job.state_ = DecodeJob::State::kDone;
+      --job.batch_->unread;
+      done_cv_.notify_all();
+      return job.rc_;
+    }
     if (running_) {
       done_cv_.wait(lock);
       continue;
@@ -50,24 +68,18 @@ int DecodeBatcher::Decode(DecodeJob& job) {
       tokens += next->size();
       pending_.pop_front();
     }
-    lock.unlock();
-    Run(take);
-    lock.lock();
     ++stats_.decodes;
     stats_.jobs += take.size();
     if (take.size() > 1) ++stats_.merged;
-    for (DecodeJob* j : take) j->done_ = true;
+    Run(take, job, lock);
     running_ = false;
     done_cv_.notify_all();
   }
-  return job.rc_;
 }
 
-int DecodeBatcher::DecodeJobs(const std::vector<DecodeJob*>& jobs, std::vector<int>& first) {
+int DecodeBatcher::DecodeJobs(const std::vector<DecodeJob*>& jobs) {
   batch_.n_tokens = 0;
-  first.clear();
   for (DecodeJob* job : jobs) {
-    first.push_back(batch_.n_tokens);
     for (int i = 0; i < job->size(); ++i) {
       int k = batch_.n_tokens++;
       batch_.token[k] = job->tokens[i];
@@ -80,37 +92,67 @@ int DecodeBatcher::DecodeJobs(const std::vector<DecodeJob*>& jobs, std::vector<i
   return llama_decode(ctx_, batch_);
 }
 
-void DecodeBatcher::Run(const std::vector<DecodeJob*>& jobs) {
-  std::lock_guard<std::mutex> lock(ctx_mutex_);
-  std::vector<int> first;
-  int rc = DecodeJobs(jobs, first);
+void DecodeBatcher::PointRows(const std::vector<DecodeJob*>& jobs) {
+  // llama_get_logits returns the output rows in batch order, one per token with output.
+  const float* base = llama_get_logits(ctx_);
+  size_t row = 0;
+  for (DecodeJob* job : jobs) {
+    job->rows_ = base + row * static_cast<size_t>(n_vocab_);
+    for (int8_t out : job->output) row += out ? 1 : 0;
+  }
+}
+
+void DecodeBatcher::Run(std::vector<DecodeJob*>& jobs, DecodeJob& own,
+                        std::unique_lock<std::mutex>& queue) {
+  queue.unlock();
+  std::unique_lock<std::mutex> ctx(ctx_mutex_);
+  int rc = DecodeJobs(jobs);
   if (rc == 0) {
-    for (size_t j = 0; j < jobs.size(); ++j) {
-      jobs[j]->rc_ = 0;
-      if (jobs[j]->read) jobs[j]->read(ctx_, first[j]);
+    PointRows(jobs);
+    Batch batch;
+    queue.lock();
+    for (DecodeJob* job : jobs) {
+      job->rc_ = 0;
+      job->batch_ = &batch;
+      if (job == &own) continue;
+      job->state_ = DecodeJob::State::kReadable;
+      ++batch.unread;
     }
-    return;
+    done_cv_.notify_all();
+    queue.unlock();
+    // The runner reads its own rows (if its job is in this batch) while the others read theirs.
+    bool mine = std::find(jobs.begin(), jobs.end(), &own) != jobs.end();
+    if (mine && own.read) own.read(own.rows_);
+    queue.lock();
+    if (mine) own.state_ = DecodeJob::State::kDone;
+    while (batch.unread > 0) done_cv_.wait(queue);
+    return;  // the context is released with ctx, after every job has read
   }
-  if (jobs.size() == 1) {
+  if (jobs.size() > 1) {
+    // The merged decode failed (say the KV cache is full): decode each job alone, so that
+    // only the ones that cannot fit fail. First drop whatever of them reached the cache.
+    llama_memory_t mem = llama_get_memory(ctx_);
+    for (DecodeJob* job : jobs) {
+      std::map<llama_seq_id, llama_pos> lowest;
+      for (int i = 0; i < job->size(); ++i) {
+        auto [it, fresh] = lowest.emplace(job->seq[i], job->pos[i]);
+        if (!fresh) it->second = std::min(it->second, job->pos[i]);
+      }
+      for (auto [s, p] : lowest) llama_memory_seq_rm(mem, s, p, -1);
+    }
+    for (DecodeJob* job : jobs) {
+      std::vector<DecodeJob*> one{job};
+      job->rc_ = DecodeJobs(one);
+      if (job->rc_ == 0) {
+        PointRows(one);
+        if (job->read) job->read(job->rows_);
+      }
+    }
+  } else {
     jobs[0]->rc_ = rc;
-    return;
   }
-  // The merged decode failed (say the KV cache is full): decode each job alone, so that
-  // only the ones that cannot fit fail. First drop whatever of them reached the cache.
-  llama_memory_t mem = llama_get_memory(ctx_);
-  for (DecodeJob* job : jobs) {
-    std::map<llama_seq_id, llama_pos> lowest;
-    for (int i = 0; i < job->size(); ++i) {
-      auto [it, fresh] = lowest.emplace(job->seq[i], job->pos[i]);
-      if (!fresh) it->second = std::min(it->second, job->pos[i]);
-    }
-    for (auto [s, p] : lowest) llama_memory_seq_rm(mem, s, p, -1);
-  }
-  for (DecodeJob* job : jobs) {
-    std::vector<DecodeJob*> one{job};
-    job->rc_ = DecodeJobs(one, first);
-    if (job->rc_ == 0 && job->read) job->read(ctx_, first[0]);
-  }
+  queue.lock();
+  for (DecodeJob* job : jobs) job->state_ = DecodeJob::State::kDone;
 }
 
 }  // namespace specfuse::llama

@@ -2,10 +2,11 @@
 //
 // Each query's thread hands its decode (a few tokens of its own sequences) to Decode().
 // Whichever thread finds the context idle becomes the runner: it takes every job queued
-// so far, up to one micro-batch of tokens, decodes them with one llama_decode call, lets
-// each job read its logits rows, and wakes the others. A lone query therefore runs its
-// decodes exactly as before, while N concurrent queries drafting one token each share
-// one forward pass instead of N: on a GPU that is nearly N times the throughput.
+// so far, up to one micro-batch of tokens, and decodes them with one llama_decode call.
+// Then every job's own thread reads its logits rows at once (copying a row, or a
+// log-sum-exp over 150k entries per row when scoring), and the context is free for the
+// next decode only when all have read. A lone query therefore runs its decodes as before,
+// while N concurrent queries drafting one token each share one forward pass instead of N.
 #pragma once
 
 #include <llama.h>
@@ -19,15 +20,18 @@
 
 namespace specfuse::llama {
 
+struct Batch;
+
 // Tokens for one decode of one query, and what to read from the logits afterwards.
 struct DecodeJob {
   std::vector<llama_token> tokens;
   std::vector<llama_pos> pos;
   std::vector<llama_seq_id> seq;
   std::vector<int8_t> output;  // 1 where the caller reads the logits row
-  // Runs after a successful decode, on the runner's thread with the context's mutex held;
-  // row i of this job is llama_get_logits_ith(ctx, first + i). May be empty.
-  std::function<void(llama_context* ctx, int first)> read;
+  // Runs after a successful decode, on the job's own thread (the context is held for it):
+  // rows points at the logits of the job's output tokens, in order, n_vocab floats each.
+  // May be empty.
+  std::function<void(const float* rows)> read;
 
   void Clear() {
     tokens.clear();
@@ -45,8 +49,11 @@ struct DecodeJob {
 
  private:
   friend class DecodeBatcher;
+  enum class State { kQueued, kReadable, kDone };
+  State state_ = State::kQueued;
   int rc_ = 0;
-  bool done_ = false;
+  const float* rows_ = nullptr;
+  struct Batch* batch_ = nullptr;
 };
 
 // Counters for benchmarks and tests.
@@ -59,8 +66,8 @@ struct DecodeStats {
 class DecodeBatcher {
  public:
   // ctx_mutex guards every use of ctx; max_merge caps the tokens of a merged decode (one
-  // micro-batch); a single job may be up to max_job tokens.
-  DecodeBatcher(llama_context* ctx, std::mutex& ctx_mutex, int max_merge, int max_job);
+  // micro-batch); a single job may be up to max_job tokens; rows have n_vocab logits.
+  DecodeBatcher(llama_context* ctx, std::mutex& ctx_mutex, int max_merge, int max_job, int n_vocab);
   ~DecodeBatcher();
   DecodeBatcher(const DecodeBatcher&) = delete;
   DecodeBatcher& operator=(const DecodeBatcher&) = delete;
@@ -75,17 +82,21 @@ class DecodeBatcher {
   bool running() const;
 
  private:
-  // Decodes jobs under the context's mutex; fills each job's code.
-  void Run(const std::vector<DecodeJob*>& jobs);
-  int DecodeJobs(const std::vector<DecodeJob*>& jobs, std::vector<int>& first);
+  // Runner: decodes jobs under the context's mutex, has their owners read, and returns
+  // when all have.
+  void Run(std::vector<DecodeJob*>& jobs, DecodeJob& own, std::unique_lock<std::mutex>& queue);
+  int DecodeJobs(const std::vector<DecodeJob*>& jobs);
+  // Where each job's output rows start in the context's logits, in batch order.
+  void PointRows(const std::vector<DecodeJob*>& jobs);
 
   llama_context* ctx_;
   std::mutex& ctx_mutex_;
   const int max_merge_;
+  const int n_vocab_;
   llama_batch batch_;
 
   mutable std::mutex queue_mutex_;
-  std::condition_variable done_cv_;
+  std::condition_variable done_cv_;  // job states and running_ changed
   std::deque<DecodeJob*> pending_;
   bool running_ = false;
   DecodeStats stats_;

@@ -51,10 +51,7 @@ Result<Draft> LlamaSequence::DraftTokens(int max_tokens) {
   const int n_vocab = model_->n_vocab();
   row_.resize(n_vocab);
   DecodeJob job;
-  job.read = [this, n_vocab](llama_context* ctx, int first) {
-    const float* logits = llama_get_logits_ith(ctx, first);
-    std::copy(logits, logits + n_vocab, row_.begin());
-  };
+  job.read = [this, n_vocab](const float* rows) { std::copy(rows, rows + n_vocab, row_.begin()); };
   llama_token next = tokens_.back();
   Status status;
   for (int i = 0; i < max_tokens; ++i) {
@@ -115,12 +112,13 @@ Result<std::vector<CandidateScore>> LlamaSequence::Score(const std::vector<std::
   DecodeJob job;
   std::vector<size_t> group;
   std::vector<int> offset;  // row of each grouped candidate's first output within the job
-  job.read = [&](llama_context* ctx, int first) {
+  const size_t n_vocab = static_cast<size_t>(model_->n_vocab());
+  job.read = [&](const float* rows) {
     for (size_t g = 0; g < group.size(); ++g) {
       const auto& cand = ids[group[g]];
       CandidateScore& score = out[group[g]];
       for (size_t j = 0; j <= cand.size(); ++j) {
-        const float* logits = llama_get_logits_ith(ctx, first + offset[g] + static_cast<int>(j));
+        const float* logits = rows + (offset[g] + j) * n_vocab;
         float log_z = LogSumExp(logits, model_->n_vocab());
         if (j < cand.size()) {
           score.logprobs.push_back(logits[cand[j]] - log_z);

@@ -47,11 +47,11 @@ Result<TextScore> LlamaModel::ScoreText(const std::string& text, int top_n) {
   DecodeJob job;
   size_t at = 0;
   size_t stop = 0;
-  job.read = [&](llama_context* ctx, int first) {
+  job.read = [&](const float* rows) {
     // Row i predicts token i + 1.
-    int row = 0;
+    size_t row = 0;
     for (size_t i = at; i < stop && i + 1 < ids.size(); ++i, ++row) {
-      const float* logits = llama_get_logits_ith(ctx, first + row);
+      const float* logits = rows + row * static_cast<size_t>(n_vocab_);
       float log_z = LogSumExp(logits, n_vocab_);
       TokenInfo& next = out.tokens[i + 1];
       next.logprob = logits[next.id] - log_z;

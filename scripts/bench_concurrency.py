@@ -2,8 +2,9 @@
 """Server throughput under concurrency: starts one `specfuse serve` on loopback and, for
 each level C (default 1, 4, 8, 16), keeps C streaming chat requests in flight until
 ROUNDS*C requests have been answered. Reports, per level: output tokens/s over the whole
-level, p50/p95 request latency, p50 time to the first content chunk, and throughput
-relative to level 1. Standard library only.
+level, p50/p95 request latency, p50 time to the first content chunk, throughput relative
+to level 1, and how many queries' decode requests each forward pass served (from
+/metrics). Standard library only.
 
 usage: scripts/bench_concurrency.py [--levels 1,4,8,16] [--rounds 2] [--max-tokens 64]
            [--prompts bench/prompts.txt] [--json OUT.json] [-- SERVE ARGS...]
@@ -13,6 +14,7 @@ largest level.
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import threading
@@ -62,6 +64,21 @@ def one_request(server, prompt, max_tokens, seed):
         conn.close()
 
 
+def decode_counters(server):
+    """Forward passes and the decode requests they served, summed over members."""
+    conn = server.connection(timeout=30)
+    try:
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode()
+    finally:
+        conn.close()
+    total = {"passes": 0.0, "jobs": 0.0}
+    for kind in total:
+        for m in re.finditer(r"^specfuse_decode_%s_total\{[^}]*\} (\S+)$" % kind, text, re.M):
+            total[kind] += float(m.group(1))
+    return total
+
+
 def run_level(server, level, total, prompts, max_tokens):
     results, errors = [], []
     lock = threading.Lock()
@@ -82,6 +99,7 @@ def run_level(server, level, total, prompts, max_tokens):
                 with lock:
                     errors.append(str(e))
 
+    before = decode_counters(server)
     t0 = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(level)]
     for t in threads:
@@ -89,13 +107,17 @@ def run_level(server, level, total, prompts, max_tokens):
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
+    after = decode_counters(server)
+    passes = after["passes"] - before["passes"]
+    jobs_per_pass = (after["jobs"] - before["jobs"]) / passes if passes else float("nan")
     lat = [r[0] for r in results]
     ttft = [r[1] for r in results]
     tokens = sum(r[2] for r in results)
     return {"concurrency": level, "requests": len(results), "errors": errors, "wall_s": wall,
             "completion_tokens": tokens, "tokens_per_s": tokens / wall if wall > 0 else 0.0,
             "latency_p50_s": percentile(lat, 0.5), "latency_p95_s": percentile(lat, 0.95),
-            "first_content_p50_s": statistics.median(ttft) if ttft else float("nan")}
+            "first_content_p50_s": statistics.median(ttft) if ttft else float("nan"),
+            "jobs_per_forward_pass": jobs_per_pass}
 
 
 def main():
@@ -122,7 +144,8 @@ def main():
             print(f"concurrency {level:3d}: {row['requests']:3d} requests, {row['completion_tokens']:5d} tokens "
                   f"in {row['wall_s']:7.1f} s = {row['tokens_per_s']:7.1f} tok/s ({row['tokens_per_s'] / base:4.2f}x), "
                   f"latency p50 {row['latency_p50_s']:.2f} s p95 {row['latency_p95_s']:.2f} s, "
-                  f"first content p50 {row['first_content_p50_s']:.2f} s"
+                  f"first content p50 {row['first_content_p50_s']:.2f} s, "
+                  f"{row['jobs_per_forward_pass']:.2f} decode requests per forward pass"
                   + (f", {len(row['errors'])} errors: {row['errors'][:2]}" if row["errors"] else ""), flush=True)
     finally:
         server.stop()

@@ -93,6 +93,13 @@ struct TextScore {
 
 // One loaded model. Thread-safe: Start() and all Sequence calls may come from any
 // thread; the implementation serializes access to shared state.
+// How a model's forward passes were shared between concurrent queries (for /metrics).
+struct DecodeCounters {
+  uint64_t decodes = 0;  // forward passes run
+  uint64_t jobs = 0;     // queries' decode requests they served
+  uint64_t merged = 0;   // passes that served more than one request
+};
+
 class Model {
  public:
   virtual ~Model() = default;
@@ -118,6 +125,9 @@ class Model {
     return Status::Error(ErrorCode::kInvalidArgument,
                          "model '" + name() + "' cannot score text");
   }
+
+  // Zero for models whose forward passes run elsewhere (remote members).
+  virtual DecodeCounters decode_counters() const { return {}; }
 };
 
 }  // namespace specfuse

@@ -213,3 +213,9 @@ def test_metrics_count_requests_tokens_and_rounds(server):
     assert server.metric("specfuse_active_sequences") == 0
     assert '# TYPE specfuse_request_latency_seconds histogram' in text
     assert 'specfuse_first_token_seconds_bucket{le="+Inf"}' in text
+    # Forward passes per member, and the decode requests they served (>= passes).
+    for member in re.findall(r'^specfuse_decode_passes_total\{model="([^"]+)"\}', text, re.M):
+        passes = float(re.search(r'^specfuse_decode_passes_total\{model="%s"\} (\S+)$' % re.escape(member), text, re.M).group(1))
+        jobs = float(re.search(r'^specfuse_decode_jobs_total\{model="%s"\} (\S+)$' % re.escape(member), text, re.M).group(1))
+        assert passes > 0 and jobs >= passes, (member, passes, jobs)
+    assert len(re.findall(r'^specfuse_decode_merged_total\{model=', text, re.M)) >= 1

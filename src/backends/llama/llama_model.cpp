@@ -137,6 +137,11 @@ LlamaModel::LlamaModel(LlamaModelOptions options, llama_model* model, llama_cont
   }
 }
 
+DecodeCounters LlamaModel::decode_counters() const {
+  DecodeStats s = batcher_->stats();
+  return {s.decodes, s.jobs, s.merged};
+}
+
 LlamaModel::~LlamaModel() {
   batcher_.reset();
   llama_free(ctx_);

@@ -28,6 +28,7 @@ class LlamaModel : public Model, public std::enable_shared_from_this<LlamaModel>
   Result<std::unique_ptr<Sequence>> StartText(const std::string& prompt,
                                               const SamplingOptions& sampling) override;
   Result<TextScore> ScoreText(const std::string& text, int top_n) override;
+  DecodeCounters decode_counters() const override;
 
   // --- used by LlamaSequence ---
   // Guards the context: hold it for KV cache edits and sequence ids, never across Decode.

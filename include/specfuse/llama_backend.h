@@ -22,6 +22,9 @@ struct LlamaModelOptions {
   int max_candidates = 8;       // candidates scored in one batch
   int threads = 0;              // CPU threads; 0 = all cores
   int gpu_layers = -1;          // layers offloaded to a GPU; -1 = all (when built with one)
+  // How long a forward pass may wait for other drafting queries' next tokens so that they
+  // share it (only while several queries draft at once); 0 = never wait.
+  int batch_wait_us = 300;
 };
 
 // Loads a model. Fails with kNotFound (no such file), kInvalidModel (not GGUF, truncated

@@ -250,7 +250,7 @@ Result<EnsembleConfig> ParseEnsembleConfig(const std::string& text, const std::s
         return Bad(origin, where + "unknown backend '" + backend + "'; use llama (default) or openai");
       }
       s = CheckKeys(*t, {"name", "backend", "path", "model", "role", "temperature", "chat_template",
-                         "context_size", "threads", "gpu_layers", "optional"},
+                         "context_size", "threads", "gpu_layers", "batch_wait_us", "optional"},
                     "[[member]] " + std::to_string(index) + " (a local member; remote members "
                     "need backend = \"openai\")", origin);
       if (!s.ok()) return s;
@@ -272,6 +272,10 @@ Result<EnsembleConfig> ParseEnsembleConfig(const std::string& text, const std::s
       SPECFUSE_READ(*t, "context_size", &m.llama.context_size, where);
       SPECFUSE_READ(*t, "threads", &m.llama.threads, where);
       SPECFUSE_READ(*t, "gpu_layers", &m.llama.gpu_layers, where);
+      SPECFUSE_READ(*t, "batch_wait_us", &m.llama.batch_wait_us, where);
+      if (m.llama.batch_wait_us < 0 || m.llama.batch_wait_us > 100000) {
+        return Bad(origin, where + "batch_wait_us must be between 0 and 100000");
+      }
       SPECFUSE_READ(*t, "temperature", &m.temperature, where);
       SPECFUSE_READ(*t, "optional", &m.optional, where);
       SPECFUSE_READ(*t, "role", &role, where);

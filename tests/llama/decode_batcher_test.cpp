@@ -13,8 +13,9 @@
 namespace specfuse::llama {
 namespace {
 
-std::shared_ptr<LlamaModel> LoadSmol(int max_candidates) {
+std::shared_ptr<LlamaModel> LoadSmol(int max_candidates, int batch_wait_us = 0) {
   LlamaModelOptions o;
+  o.batch_wait_us = batch_wait_us;
   o.path = specfuse::testing::ModelPath(specfuse::testing::kSmol);
   o.context_size = 1024;
   o.threads = 2;
@@ -138,6 +139,55 @@ TEST(DecodeBatcherTest, ConcurrentScorersShareTooFewScratchSequencesAndGetTheirO
       EXPECT_NEAR((*r2)[k].eog_logprob, (*alone2)[k].eog_logprob, 1e-3);
     }
   }
+}
+
+TEST(DecodeBatcherTest, WhileTwoQueriesDraftARunnerWaitsForTheOthersNextToken) {
+  // A long wait, so that the second query's token surely arrives within it.
+  auto model = LoadSmol(8, 5000000);
+  ASSERT_TRUE(model);
+  std::vector<Query> qs(2);
+  const char* prompts[] = {"The sky is", "Water is"};
+  for (int i = 0; i < 2; ++i) {
+    Query& q = qs[i];
+    {
+      std::lock_guard<std::mutex> lock(model->mutex());
+      q.seq = model->AcquireSeq();
+    }
+    q.ids = model->Tokenize(prompts[i], true);
+    ASSERT_TRUE(model->Prefill(q.seq, q.ids, 0, q.ids.size() - 1, 0).ok());
+    q.job.Add(q.ids.back(), static_cast<int>(q.ids.size()) - 1, q.seq, true);
+    q.job.read = [&q, n = model->n_vocab()](const float* rows) { q.row.assign(rows, rows + n); };
+  }
+  // One query alone never waits, even with a wait of seconds configured.
+  DecodeStats s0 = model->decode_stats();
+  auto t0 = std::chrono::steady_clock::now();
+  model->batcher().BeginDrafting();
+  ASSERT_EQ(model->Decode(qs[0].job), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  {
+    std::lock_guard<std::mutex> lock(model->mutex());
+    llama_memory_seq_rm(llama_get_memory(model->ctx()), qs[0].seq, static_cast<int>(qs[0].ids.size()) - 1, -1);
+  }
+  // Two drafting: the first token waits for the second, and one pass serves both.
+  model->batcher().BeginDrafting();
+  DecodeStats s1 = model->decode_stats();
+  int rc0 = -1;
+  std::thread first([&] { rc0 = model->Decode(qs[0].job); });
+  WaitFor([&] { return model->batcher().running(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(model->Decode(qs[1].job), 0);
+  first.join();
+  model->batcher().EndDrafting();
+  model->batcher().EndDrafting();
+  DecodeStats s2 = model->decode_stats();
+  EXPECT_EQ(rc0, 0);
+  EXPECT_EQ(s1.decodes - s0.decodes, 1u);
+  EXPECT_EQ(s2.decodes - s1.decodes, 1u);
+  EXPECT_EQ(s2.merged - s1.merged, 1u);
+  EXPECT_EQ(qs[0].row.size(), static_cast<size_t>(model->n_vocab()));
+  EXPECT_EQ(qs[1].row.size(), static_cast<size_t>(model->n_vocab()));
+  std::lock_guard<std::mutex> lock(model->mutex());
+  for (Query& q : qs) model->ReleaseSeq(q.seq);
 }
 
 }  // namespace

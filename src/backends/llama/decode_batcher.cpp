@@ -1,6 +1,7 @@
 #include "backends/llama/decode_batcher.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 namespace specfuse::llama {
@@ -11,12 +12,24 @@ struct Batch {
 };
 
 DecodeBatcher::DecodeBatcher(llama_context* ctx, std::mutex& ctx_mutex, int max_merge, int max_job,
-                             int n_vocab)
+                             int n_vocab, int wait_us)
     : ctx_(ctx),
       ctx_mutex_(ctx_mutex),
       max_merge_(max_merge),
       n_vocab_(n_vocab),
-      batch_(llama_batch_init(std::max(max_merge, max_job), 0, 1)) {}
+      batch_(llama_batch_init(std::max(max_merge, max_job), 0, 1)),
+      wait_us_(wait_us) {}
+
+void DecodeBatcher::BeginDrafting() {
+  std::lock_guard<std::mutex> lock(queue_mutex_);
+  ++drafting_;
+}
+
+void DecodeBatcher::EndDrafting() {
+  std::lock_guard<std::mutex> lock(queue_mutex_);
+  --drafting_;
+  done_cv_.notify_all();  // a runner waiting for this drafter's next token stops waiting
+}
 
 DecodeBatcher::~DecodeBatcher() { llama_batch_free(batch_); }
 
@@ -41,6 +54,7 @@ int DecodeBatcher::Decode(DecodeJob& job) {
   job.state_ = DecodeJob::State::kQueued;
   job.rc_ = 0;
   pending_.push_back(&job);
+  if (queue_wait_) done_cv_.notify_all();  // the runner is gathering jobs
   for (;;) {
     if (job.state_ == DecodeJob::State::kDone) return job.rc_;
     if (job.state_ == DecodeJob::State::kReadable) {
@@ -59,6 +73,15 @@ int DecodeBatcher::Decode(DecodeJob& job) {
     }
     // Become the runner: take the queue's head, and whatever else fits one micro-batch.
     running_ = true;
+    if (wait_us_ > 0 && drafting_ > 1 && static_cast<int>(pending_.size()) < drafting_) {
+      // Other drafters are between two tokens (sampling): give them a moment to queue.
+      auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(wait_us_);
+      queue_wait_ = true;
+      done_cv_.wait_until(lock, until, [this] {
+        return static_cast<int>(pending_.size()) >= drafting_;
+      });
+      queue_wait_ = false;
+    }
     std::vector<DecodeJob*> take;
     int tokens = 0;
     while (!pending_.empty()) {

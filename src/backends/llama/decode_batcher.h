@@ -67,7 +67,8 @@ class DecodeBatcher {
  public:
   // ctx_mutex guards every use of ctx; max_merge caps the tokens of a merged decode (one
   // micro-batch); a single job may be up to max_job tokens; rows have n_vocab logits.
-  DecodeBatcher(llama_context* ctx, std::mutex& ctx_mutex, int max_merge, int max_job, int n_vocab);
+  DecodeBatcher(llama_context* ctx, std::mutex& ctx_mutex, int max_merge, int max_job, int n_vocab,
+                int wait_us = 0);
   ~DecodeBatcher();
   DecodeBatcher(const DecodeBatcher&) = delete;
   DecodeBatcher& operator=(const DecodeBatcher&) = delete;
@@ -75,6 +76,12 @@ class DecodeBatcher {
   // Decodes job, possibly in one call with other threads' jobs, and returns llama_decode's
   // code for it (0 = done, and job.read has run). The caller must not hold ctx_mutex.
   int Decode(DecodeJob& job);
+
+  // A query starts or ends a run of one-token decodes (drafting). While more than one
+  // query drafts, a runner that has fewer jobs than drafters waits up to wait_us for the
+  // others' next tokens, so that they share the pass.
+  void BeginDrafting();
+  void EndDrafting();
 
   DecodeStats stats() const;
   // Jobs waiting for a runner, and whether a decode is under way (for tests).
@@ -99,6 +106,9 @@ class DecodeBatcher {
   std::condition_variable done_cv_;  // job states and running_ changed
   std::deque<DecodeJob*> pending_;
   bool running_ = false;
+  int drafting_ = 0;
+  bool queue_wait_ = false;  // a runner is waiting for more jobs
+  const int wait_us_;
   DecodeStats stats_;
 };
 

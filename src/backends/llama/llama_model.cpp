@@ -129,7 +129,7 @@ LlamaModel::LlamaModel(LlamaModelOptions options, llama_model* model, llama_cont
   n_batch_ = static_cast<int>(llama_n_batch(ctx_));
   seq_used_.assign(llama_n_seq_max(ctx_), false);
   batcher_ = std::make_unique<DecodeBatcher>(ctx_, mutex_, static_cast<int>(llama_n_ubatch(ctx_)),
-                                             n_batch_, n_vocab_);
+                                             n_batch_, n_vocab_, options_.batch_wait_us);
   if (!options_.chat_template.empty()) {
     template_ = options_.chat_template;
   } else if (const char* t = llama_model_chat_template(model_, nullptr)) {

@@ -60,6 +60,7 @@ class LlamaModel : public Model, public std::enable_shared_from_this<LlamaModel>
   // micro-batch. Returns llama_decode's code. Do not hold mutex().
   int Decode(DecodeJob& job) { return batcher_->Decode(job); }
   DecodeStats decode_stats() const { return batcher_->stats(); }
+  DecodeBatcher& batcher() { return *batcher_; }
   const DecodeBatcher& batcher() const { return *batcher_; }
 
   // Decodes tokens [begin, end) of ids at positions starting at pos0 into seq, in chunks

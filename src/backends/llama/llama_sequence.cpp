@@ -48,6 +48,11 @@ Result<Draft> LlamaSequence::DraftTokens(int max_tokens) {
 
   // Each step decodes one token (possibly in one forward pass with other queries' steps),
   // copies its logits row out, and samples here, off the context's lock.
+  struct Drafting {
+    DecodeBatcher& b;
+    explicit Drafting(DecodeBatcher& batcher) : b(batcher) { b.BeginDrafting(); }
+    ~Drafting() { b.EndDrafting(); }
+  } drafting(model_->batcher());
   const int n_vocab = model_->n_vocab();
   row_.resize(n_vocab);
   DecodeJob job;

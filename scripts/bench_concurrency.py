@@ -138,7 +138,10 @@ def main():
     try:
         one_request(server, prompts[0], 8, 1)  # warm-up
         for level in levels:
-            row = run_level(server, level, max(args.rounds * level, 4), prompts, args.max_tokens)
+            # A multiple of the prompt count at every level, so each level answers the same mix.
+            total = max(args.rounds * level, len(prompts))
+            total += (-total) % len(prompts)
+            row = run_level(server, level, total, prompts, args.max_tokens)
             rows.append(row)
             base = rows[0]["tokens_per_s"] or float("nan")
             print(f"concurrency {level:3d}: {row['requests']:3d} requests, {row['completion_tokens']:5d} tokens "

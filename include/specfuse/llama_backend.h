@@ -24,7 +24,7 @@ struct LlamaModelOptions {
   int gpu_layers = -1;          // layers offloaded to a GPU; -1 = all (when built with one)
   // How long a forward pass may wait for other drafting queries' next tokens so that they
   // share it (only while several queries draft at once); 0 = never wait.
-  int batch_wait_us = 300;
+  int batch_wait_us = 1000;
 };
 
 // Loads a model. Fails with kNotFound (no such file), kInvalidModel (not GGUF, truncated

@@ -31,8 +31,9 @@ def test_a_remote_ensemble_answers_like_the_same_ensemble_in_process(tmp_path, s
               remote_member(b.url + "/v1", name="smol-vicuna", chat_template="vicuna"))
     local = (toml_member(model=SMALL, name="smol-chatml", chat_template="chatml") +
              toml_member(model=SMALL, name="smol-vicuna", chat_template="vicuna"))
-    r = specfuse_run(tmp_path, remote, PROMPT, "--max-tokens", "40", name="remote")
-    l = specfuse_run(tmp_path, local, PROMPT, "--max-tokens", "40", name="local")
+    # Remote members give log-probabilities but no logits, so compare under the prob score.
+    r = specfuse_run(tmp_path, remote, PROMPT, "--max-tokens", "40", "--score", "prob", name="remote")
+    l = specfuse_run(tmp_path, local, PROMPT, "--max-tokens", "40", "--score", "prob", name="local")
     assert r.rc == 0, r.stderr
     assert l.rc == 0, l.stderr
     assert r.stdout == l.stdout
@@ -48,8 +49,8 @@ def test_members_of_different_families_agree_with_the_local_ensemble(tmp_path, s
     remote = (remote_member(small_pair[0].url, chat_template="chatml") +
               remote_member(gemma.url, remote_model="gemma3-270m", chat_template="gemma"))
     prompt = "What is the capital of France?"
-    r = specfuse_run(tmp_path, remote, prompt, "--max-tokens", "24", name="remote")
-    l = specfuse_run(tmp_path, None, prompt, "-m", SMALL, "-m", "gemma3-270m", "--max-tokens", "24",
+    r = specfuse_run(tmp_path, remote, prompt, "--max-tokens", "24", "--score", "prob", name="remote")
+    l = specfuse_run(tmp_path, None, prompt, "-m", SMALL, "-m", "gemma3-270m", "--max-tokens", "24", "--score", "prob",
                      name="local")
     assert r.rc == 0, r.stderr
     assert r.stdout == l.stdout

@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import re
-import statistics
 import sys
 import threading
 import time
@@ -23,16 +22,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "support"))
 from serve_process import ServeProcess  # noqa: E402
 
+from load_test import percentile  # noqa: E402  (nearest rank, p in percent)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def percentile(values, q):
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    k = (len(s) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
 def one_request(server, prompt, max_tokens, seed):
@@ -110,13 +102,14 @@ def run_level(server, level, total, prompts, max_tokens):
     after = decode_counters(server)
     passes = after["passes"] - before["passes"]
     jobs_per_pass = (after["jobs"] - before["jobs"]) / passes if passes else float("nan")
+    nan = float("nan")
     lat = [r[0] for r in results]
     ttft = [r[1] for r in results]
     tokens = sum(r[2] for r in results)
     return {"concurrency": level, "requests": len(results), "errors": errors, "wall_s": wall,
             "completion_tokens": tokens, "tokens_per_s": tokens / wall if wall > 0 else 0.0,
-            "latency_p50_s": percentile(lat, 0.5), "latency_p95_s": percentile(lat, 0.95),
-            "first_content_p50_s": statistics.median(ttft) if ttft else float("nan"),
+            "latency_p50_s": percentile(lat, 50) if lat else nan, "latency_p95_s": percentile(lat, 95) if lat else nan,
+            "first_content_p50_s": percentile(ttft, 50) if ttft else nan,
             "jobs_per_forward_pass": jobs_per_pass}
 
 

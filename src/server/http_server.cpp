@@ -143,26 +143,7 @@ void HttpServer::Impl::Routes() {
     res.set_content(R"({"status":"ok"})", "application/json");
   });
   http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    std::string text = metrics.Render();
-    const auto& members = models.all().front().members;
-    struct Row {
-      const char* name;
-      const char* help;
-      uint64_t DecodeCounters::*field;
-    };
-    const Row rows[] = {
-        {"specfuse_decode_passes_total", "Forward passes run, by member", &DecodeCounters::decodes},
-        {"specfuse_decode_jobs_total", "Queries' decode requests served, by member", &DecodeCounters::jobs},
-        {"specfuse_decode_merged_total", "Forward passes shared by several queries, by member",
-         &DecodeCounters::merged}};
-    for (const Row& row : rows) {
-      text += std::string("# HELP ") + row.name + " " + row.help + "\n# TYPE " + row.name + " counter\n";
-      for (const auto& m : members) {
-        text += std::string(row.name) + "{model=\"" + m.model->name() + "\"} " +
-                std::to_string(m.model->decode_counters().*row.field) + "\n";
-      }
-    }
-    res.set_content(text, "text/plain; version=0.0.4");
+    res.set_content(metrics.Render(models.all().front().members), "text/plain; version=0.0.4");
   });
   http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
     json data = json::array();

@@ -17,6 +17,17 @@ std::string Counter(const std::string& name, const std::string& help, uint64_t v
          std::to_string(value) + "\n";
 }
 
+// One counter per member, labelled with its model name.
+std::string ByMember(const std::string& name, const std::string& help,
+                     const std::vector<Member>& members, uint64_t DecodeCounters::*field) {
+  std::string out = "# HELP " + name + " " + help + "\n# TYPE " + name + " counter\n";
+  for (const Member& m : members) {
+    out += name + "{model=\"" + m.model->name() + "\"} " +
+           std::to_string(m.model->decode_counters().*field) + "\n";
+  }
+  return out;
+}
+
 std::string Gauge(const std::string& name, const std::string& help, int value) {
   return "# HELP " + name + " " + help + "\n# TYPE " + name + " gauge\n" + name + " " +
          std::to_string(value) + "\n";
@@ -61,7 +72,7 @@ void Metrics::RecordAnswer(const AnswerSummary& s) {
   calls_saved_ += static_cast<uint64_t>(s.calls_saved_by_exit);
 }
 
-std::string Metrics::Render() const {
+std::string Metrics::Render(const std::vector<Member>& members) const {
   std::string out;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -87,6 +98,12 @@ std::string Metrics::Render() const {
                          "Time from a generation request's arrival to its last byte");
   out += first_token_.Render("specfuse_first_token_seconds",
                              "Time from a generation request's arrival to its first segment");
+  out += ByMember("specfuse_decode_passes_total", "Forward passes run, by member", members,
+                  &DecodeCounters::decodes);
+  out += ByMember("specfuse_decode_jobs_total", "Requests' decodes served, by member", members,
+                  &DecodeCounters::jobs);
+  out += ByMember("specfuse_decode_merged_total", "Forward passes shared by several requests, by member",
+                  members, &DecodeCounters::merged);
   return out;
 }
 

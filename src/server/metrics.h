@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 
+#include "specfuse/engine.h"
 #include "specfuse/trace.h"
 
 namespace specfuse::server {
@@ -41,8 +42,9 @@ class Metrics {
   std::atomic<int> queue_depth{0};
   std::atomic<int> active_sequences{0};
 
-  // The Prometheus text exposition of everything above.
-  std::string Render() const;
+  // The Prometheus text exposition of everything above, then the members' decode
+  // counters (forward passes, the requests' decodes they served, passes shared).
+  std::string Render(const std::vector<Member>& members) const;
 
  private:
   mutable std::mutex mutex_;

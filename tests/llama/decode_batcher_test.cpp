@@ -66,7 +66,7 @@ TEST(DecodeBatcherTest, QueuedJobsOfSeveralQueriesShareOneDecodeAndGetTheirOwnLo
     std::lock_guard<std::mutex> lock(model->mutex());
     llama_memory_seq_rm(llama_get_memory(model->ctx()), q.seq, static_cast<int>(q.ids.size()) - 1, -1);
   }
-  DecodeStats before = model->decode_stats();
+  DecodeCounters before = model->decode_counters();
 
   // Hold the context so the first query's runner blocks, and queue the other two behind it.
   std::vector<std::thread> threads;
@@ -81,7 +81,7 @@ TEST(DecodeBatcherTest, QueuedJobsOfSeveralQueriesShareOneDecodeAndGetTheirOwnLo
   }
   for (auto& t : threads) t.join();
 
-  DecodeStats after = model->decode_stats();
+  DecodeCounters after = model->decode_counters();
   EXPECT_EQ(after.decodes - before.decodes, 2u);  // the first alone, then the queued two together
   EXPECT_EQ(after.jobs - before.jobs, 3u);
   EXPECT_EQ(after.merged - before.merged, 1u);
@@ -159,7 +159,7 @@ TEST(DecodeBatcherTest, WhileTwoQueriesDraftARunnerWaitsForTheOthersNextToken) {
     q.job.read = [&q, n = model->n_vocab()](const float* rows) { q.row.assign(rows, rows + n); };
   }
   // One query alone never waits, even with a wait of seconds configured.
-  DecodeStats s0 = model->decode_stats();
+  DecodeCounters s0 = model->decode_counters();
   auto t0 = std::chrono::steady_clock::now();
   model->batcher().BeginDrafting();
   ASSERT_EQ(model->Decode(qs[0].job), 0);
@@ -170,7 +170,7 @@ TEST(DecodeBatcherTest, WhileTwoQueriesDraftARunnerWaitsForTheOthersNextToken) {
   }
   // Two drafting: the first token waits for the second, and one pass serves both.
   model->batcher().BeginDrafting();
-  DecodeStats s1 = model->decode_stats();
+  DecodeCounters s1 = model->decode_counters();
   int rc0 = -1;
   std::thread first([&] { rc0 = model->Decode(qs[0].job); });
   WaitFor([&] { return model->batcher().running(); });
@@ -179,7 +179,7 @@ TEST(DecodeBatcherTest, WhileTwoQueriesDraftARunnerWaitsForTheOthersNextToken) {
   first.join();
   model->batcher().EndDrafting();
   model->batcher().EndDrafting();
-  DecodeStats s2 = model->decode_stats();
+  DecodeCounters s2 = model->decode_counters();
   EXPECT_EQ(rc0, 0);
   EXPECT_EQ(s1.decodes - s0.decodes, 1u);
   EXPECT_EQ(s2.decodes - s1.decodes, 1u);

@@ -33,9 +33,9 @@ void DecodeBatcher::EndDrafting() {
 
 DecodeBatcher::~DecodeBatcher() { llama_batch_free(batch_); }
 
-DecodeStats DecodeBatcher::stats() const {
+DecodeCounters DecodeBatcher::counters() const {
   std::lock_guard<std::mutex> lock(queue_mutex_);
-  return stats_;
+  return counters_;
 }
 
 size_t DecodeBatcher::queued() const {
@@ -91,9 +91,9 @@ int DecodeBatcher::Decode(DecodeJob& job) {
       tokens += next->size();
       pending_.pop_front();
     }
-    ++stats_.decodes;
-    stats_.jobs += take.size();
-    if (take.size() > 1) ++stats_.merged;
+    ++counters_.decodes;
+    counters_.jobs += take.size();
+    if (take.size() > 1) ++counters_.merged;
     Run(take, job, lock);
     running_ = false;
     done_cv_.notify_all();

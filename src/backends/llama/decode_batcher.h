@@ -18,6 +18,8 @@
 #include <mutex>
 #include <vector>
 
+#include "specfuse/model.h"
+
 namespace specfuse::llama {
 
 struct Batch;
@@ -56,12 +58,6 @@ struct DecodeJob {
   struct Batch* batch_ = nullptr;
 };
 
-// Counters for benchmarks and tests.
-struct DecodeStats {
-  uint64_t decodes = 0;  // llama_decode calls
-  uint64_t jobs = 0;     // jobs served
-  uint64_t merged = 0;   // decodes that carried more than one job
-};
 
 class DecodeBatcher {
  public:
@@ -83,7 +79,8 @@ class DecodeBatcher {
   void BeginDrafting();
   void EndDrafting();
 
-  DecodeStats stats() const;
+  // Passes run, jobs served, passes shared (the counters of /metrics).
+  DecodeCounters counters() const;
   // Jobs waiting for a runner, and whether a decode is under way (for tests).
   size_t queued() const;
   bool running() const;
@@ -109,7 +106,7 @@ class DecodeBatcher {
   int drafting_ = 0;
   bool queue_wait_ = false;  // a runner is waiting for more jobs
   const int wait_us_;
-  DecodeStats stats_;
+  DecodeCounters counters_;
 };
 
 }  // namespace specfuse::llama

@@ -137,10 +137,7 @@ LlamaModel::LlamaModel(LlamaModelOptions options, llama_model* model, llama_cont
   }
 }
 
-DecodeCounters LlamaModel::decode_counters() const {
-  DecodeStats s = batcher_->stats();
-  return {s.decodes, s.jobs, s.merged};
-}
+DecodeCounters LlamaModel::decode_counters() const { return batcher_->counters(); }
 
 LlamaModel::~LlamaModel() {
   batcher_.reset();

@@ -59,7 +59,6 @@ class LlamaModel : public Model, public std::enable_shared_from_this<LlamaModel>
   // Decodes a job, merged with other queries' concurrent jobs when they fit one
   // micro-batch. Returns llama_decode's code. Do not hold mutex().
   int Decode(DecodeJob& job) { return batcher_->Decode(job); }
-  DecodeStats decode_stats() const { return batcher_->stats(); }
   DecodeBatcher& batcher() { return *batcher_; }
   const DecodeBatcher& batcher() const { return *batcher_; }
 

@@ -58,6 +58,12 @@ class Conversation {
   Result<Answer> Reply(const std::vector<ChatMessage>& messages,
                        const SegmentCallback& on_segment = nullptr);
 
+  // As Reply, with the assistant's answer begun by `response_prefix` (a prefill): every
+  // member's context receives the prefix after the prompt, the rounds continue it, and
+  // the answer's text is what follows the prefix (the history keeps both).
+  Result<Answer> ReplyAfter(const std::vector<ChatMessage>& messages, const std::string& response_prefix,
+                            const SegmentCallback& on_segment = nullptr);
+
   // Continues raw text (no chat template) with the ensemble: a text completion. The
   // conversation's history is left as it was.
   Result<Answer> Complete(const std::string& prompt, const SegmentCallback& on_segment = nullptr);
@@ -68,7 +74,7 @@ class Conversation {
  private:
   // The rounds of one answer; raw_prompt non-empty means a text completion.
   Result<Answer> Run(const std::vector<ChatMessage>& messages, const std::string& raw_prompt,
-                     const SegmentCallback& on_segment);
+                     const std::string& response_prefix, const SegmentCallback& on_segment);
 
   struct State;
   std::vector<Member> members_;

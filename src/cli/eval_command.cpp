@@ -136,8 +136,9 @@ int EvalCommand(const EnsembleFlags& ensemble, const EvalFlags& flags) {
         return Fail(Status::Error(run.status().code(),
                                   m.name + " on " + item.id + ": " + run.status().message()));
       }
-      Status s = results->Append(
-          RecordJson(m, item, *run, ScoreResponse(item, run->answer), Settings(*config, *members)));
+      auto score = ScoreResponse(item, run->answer);
+      if (!score.ok()) return Fail(Status::Error(score.status().code(), item.id + ": " + score.status().message()));
+      Status s = results->Append(RecordJson(m, item, *run, *score, Settings(*config, *members)));
       if (!s.ok()) return Fail(s);
       progress.Step(++done, m.name + " " + item.id);
     }

@@ -89,22 +89,28 @@ Result<Answer> Conversation::Ask(const std::string& user_message, const SegmentC
 
 Result<Answer> Conversation::Reply(const std::vector<ChatMessage>& messages,
                                    const SegmentCallback& on_segment) {
+  return ReplyAfter(messages, "", on_segment);
+}
+
+Result<Answer> Conversation::ReplyAfter(const std::vector<ChatMessage>& messages,
+                                        const std::string& response_prefix,
+                                        const SegmentCallback& on_segment) {
   if (messages.empty()) return Status::Error(ErrorCode::kInvalidArgument, "no messages to answer");
-  auto answer = Run(messages, "", on_segment);
+  auto answer = Run(messages, "", response_prefix, on_segment);
   if (answer.ok()) {
     history_ = messages;
-    history_.push_back({"assistant", answer->text});
+    history_.push_back({"assistant", response_prefix + answer->text});
   }
   return answer;
 }
 
 Result<Answer> Conversation::Complete(const std::string& prompt, const SegmentCallback& on_segment) {
   if (prompt.empty()) return Status::Error(ErrorCode::kInvalidArgument, "the prompt is empty");
-  return Run({}, prompt, on_segment);
+  return Run({}, prompt, "", on_segment);
 }
 
 Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const std::string& raw_prompt,
-                                 const SegmentCallback& on_segment) {
+                                 const std::string& response_prefix, const SegmentCallback& on_segment) {
   const auto t_start = Clock::now();
   Status valid = Validate(options_);
   if (!valid.ok()) return valid;
@@ -134,6 +140,11 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
     if (started.ok()) seq = std::move(started).value();
     else start_status[i] = started.status();
   });
+  if (!response_prefix.empty()) {
+    ForEachParallel(all, [&](size_t i) {
+      if (start_status[i].ok()) start_status[i] = state_->sequences[i]->Accept(response_prefix);
+    });
+  }
   for (size_t i = 0; i < n; ++i) {
     if (!start_status[i].ok()) {
       for (auto& s : state_->sequences) s.reset();

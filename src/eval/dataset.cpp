@@ -11,32 +11,72 @@ namespace specfuse::eval {
 
 namespace {
 
-const char* const kTaskNames[] = {"arithmetic", "factual", "choice", "instruction"};
+const char* const kTaskNames[] = {"arithmetic", "factual", "choice", "instruction",
+                                  "math", "short", "code"};
+constexpr int kTaskCount = sizeof(kTaskNames) / sizeof(kTaskNames[0]);
 
 Status Bad(const std::string& where, const std::string& what) {
   return Status::Error(ErrorCode::kInvalidArgument, where + ": " + what);
 }
 
+// A non-empty array of non-empty strings at key.
+Status StringList(const nlohmann::json& j, const char* key, const std::string& where,
+                  std::vector<std::string>* out) {
+  if (!j.contains(key) || !j[key].is_array() || j[key].empty()) {
+    return Bad(where, std::string("\"") + key + "\" must be a non-empty array of strings");
+  }
+  for (const auto& v : j[key]) {
+    if (!v.is_string() || v.get<std::string>().empty()) {
+      return Bad(where, std::string("\"") + key + "\" must hold non-empty strings");
+    }
+    out->push_back(v.get<std::string>());
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Task> ParseTask(const std::string& name) {
-  for (int t = 0; t < 4; ++t) {
+  for (int t = 0; t < kTaskCount; ++t) {
     if (name == kTaskNames[t]) return static_cast<Task>(t);
   }
   return Status::Error(ErrorCode::kInvalidArgument,
-                       "unknown task '" + name + "' (arithmetic, factual, choice or instruction)");
+                       "unknown task '" + name +
+                           "' (arithmetic, factual, choice, instruction, math, short or code)");
 }
 
 const char* TaskName(Task task) { return kTaskNames[static_cast<int>(task)]; }
 
 std::string RenderPrompt(const Item& item) {
-  if (item.task != Task::kChoice) return item.prompt;
-  std::string out = item.prompt + "\n";
-  for (size_t i = 0; i < item.choices.size(); ++i) {
-    out += std::string(1, static_cast<char>('A' + i)) + ") " + item.choices[i] + "\n";
+  switch (item.task) {
+    case Task::kChoice: {
+      std::string out = item.prompt + "\n";
+      for (size_t i = 0; i < item.choices.size(); ++i) {
+        out += std::string(1, static_cast<char>('A' + i)) + ") " + item.choices[i] + "\n";
+      }
+      return out + "Answer with the letter of the correct choice.";
+    }
+    case Task::kMath:
+      return item.prompt +
+             "\nSolve the problem step by step. End with \"The answer is N.\", where N is the final "
+             "number.";
+    case Task::kShort:
+      return "Answer the question with just the answer, in a few words.\nQuestion: " + item.prompt;
+    case Task::kCode: {
+      std::string body = item.prompt;
+      while (!body.empty() && (body.back() == '\n' || body.back() == ' ')) body.pop_back();
+      return "Please provide a self-contained Python script that solves the following problem in a "
+             "markdown code block:\n```\n" + body + "\n```\n";
+    }
+    default:
+      return item.prompt;
   }
-  out += "Answer with the letter of the correct choice.";
-  return out;
+}
+
+std::string ResponsePrefix(const Item& item) {
+  if (item.task != Task::kCode) return "";
+  return "Below is a Python script with a self-contained function that solves the problem and "
+         "passes corresponding tests:\n```python\n";
 }
 
 Result<std::vector<Item>> ParseDataset(const std::string& text, const std::string& origin) {
@@ -100,8 +140,29 @@ Result<std::vector<Item>> ParseDataset(const std::string& text, const std::strin
         allowed.insert("reference");
         s = text_field("reference", &item.reference);
         break;
+      case Task::kMath:
+        allowed.insert("answer");
+        s = text_field("answer", &item.answer);
+        break;
+      case Task::kShort:
+        allowed.insert("answers");
+        s = StringList(j, "answers", where, &item.answers);
+        break;
+      case Task::kCode:
+        allowed.insert({"tests", "solution"});
+        s = text_field("tests", &item.tests);
+        if (s.ok() && j.contains("solution")) s = text_field("solution", &item.solution);
+        break;
     }
     if (!s.ok()) return s;
+    allowed.insert("max_tokens");
+    if (j.contains("max_tokens")) {
+      const auto& m = j["max_tokens"];
+      if (!m.is_number_integer() || m.get<int64_t>() < 1 || m.get<int64_t>() > 1000000) {
+        return Bad(where, "\"max_tokens\" must be a positive integer");
+      }
+      item.max_tokens = m.get<int>();
+    }
     for (const auto& [key, value] : j.items()) {
       if (!allowed.count(key)) {
         return Bad(where, "unexpected field \"" + key + "\" for task " + task);

@@ -14,9 +14,13 @@ enum class Task {
   kFactual,      // short answer: a word or a name
   kChoice,       // multiple choice: "choices" and the correct letter in "answer"
   kInstruction,  // free text, compared with "reference"
+  kMath,         // a word problem (GSM8K): the final number, compared numerically
+  kShort,        // a short answer (TriviaQA) with aliases in "answers"
+  kCode,         // a Python task (HumanEval, MBPP): "tests" run against the answer's code
 };
 
-Result<Task> ParseTask(const std::string& name);  // arithmetic|factual|choice|instruction
+// arithmetic|factual|choice|instruction|math|short|code
+Result<Task> ParseTask(const std::string& name);
 const char* TaskName(Task task);
 
 struct Item {
@@ -26,11 +30,22 @@ struct Item {
   std::string answer;                // arithmetic, factual: the answer; choice: "A".."Z"
   std::vector<std::string> choices;  // choice only
   std::string reference;             // instruction only
+  std::vector<std::string> answers;  // short: the answer and its aliases
+  std::string tests;                 // code: Python run after the answer's code
+  std::string solution;              // code, optional: a reference solution
+  int max_tokens = 0;                // > 0: this item's answer budget, overriding the run's
 };
 
-// The user message a model sees: the prompt, and for multiple choice the lettered
-// choices and a request to answer with a letter.
+// The user message a model sees: a fixed zero-shot template per task around the prompt
+// (eval/README.md prints them). Multiple choice: the lettered choices and a request to
+// answer with a letter; math: reason step by step and end with "The answer is N."; short:
+// answer in a few words; code: EvalPlus's instruction, the prompt in a code fence.
 std::string RenderPrompt(const Item& item);
+
+// The text every method's answer starts with, as if the assistant had written it
+// (EvalPlus's response prefix for code, which opens a Python code block); empty for the
+// other tasks. The answer's text follows it.
+std::string ResponsePrefix(const Item& item);
 
 // Parses JSON lines (blank lines are skipped). Errors name origin:line and the problem:
 // malformed JSON, a missing or mistyped field, a field the task does not take, an

@@ -8,9 +8,20 @@ namespace specfuse::eval {
 
 namespace {
 
-MethodRun FromAnswer(const Answer& a) {
+// The options for one item: its own answer budget when it has one.
+EnsembleOptions ForItem(EnsembleOptions o, const Item& item) {
+  if (item.max_tokens > 0) o.max_tokens = item.max_tokens;
+  return o;
+}
+
+// The item's question, answered after the task's response prefix.
+Result<Answer> AskItem(Conversation* c, const Item& item) {
+  return c->ReplyAfter({{"user", RenderPrompt(item)}}, ResponsePrefix(item));
+}
+
+MethodRun FromAnswer(const Answer& a, const Item& item) {
   MethodRun r;
-  r.answer = a.text;
+  r.answer = ResponsePrefix(item) + a.text;
   r.tokens = a.summary.output_tokens;
   r.model_calls = a.summary.model_calls;
   r.wall_ms = a.summary.wall_ms;
@@ -87,10 +98,10 @@ Result<MethodRun> MethodRunner::Alone(size_t member, const Item& item) {
   }
   auto it = memo_.find(member);
   if (it != memo_.end()) return it->second;
-  Conversation c({members_[member]}, options_);
-  auto a = c.Ask(RenderPrompt(item));
+  Conversation c({members_[member]}, ForItem(options_, item));
+  auto a = AskItem(&c, item);
   if (!a.ok()) return a.status();
-  MethodRun r = FromAnswer(*a);
+  MethodRun r = FromAnswer(*a, item);
   memo_[member] = r;
   return r;
 }
@@ -100,13 +111,13 @@ Result<MethodRun> MethodRunner::Run(const Method& method, const Item& item) {
     case Method::Kind::kAlone:
       return Alone(method.member, item);
     case Method::Kind::kSpecFuse: {
-      EnsembleOptions o = options_;
+      EnsembleOptions o = ForItem(options_, item);
       o.exit.enabled = method.exit;
       o.weights = method.weights;
       Conversation c(members_, o);
-      auto a = c.Ask(RenderPrompt(item));
+      auto a = AskItem(&c, item);
       if (!a.ok()) return a.status();
-      return FromAnswer(*a);
+      return FromAnswer(*a, item);
     }
     case Method::Kind::kBestOfN: {
       MethodRun r;

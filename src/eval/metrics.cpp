@@ -1,5 +1,9 @@
 #include "eval/metrics.h"
 
+#include "eval/code_answer.h"
+#include "eval/math_answer.h"
+#include "eval/short_answer.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -224,7 +228,7 @@ double SentenceBleu(const std::string& candidate, const std::string& reference) 
   return bp * std::exp(log_sum / 4.0);
 }
 
-ItemScore ScoreResponse(const Item& item, const std::string& response) {
+Result<ItemScore> ScoreResponse(const Item& item, const std::string& response) {
   ItemScore s;
   switch (item.task) {
     case Task::kArithmetic:
@@ -242,6 +246,26 @@ ItemScore ScoreResponse(const Item& item, const std::string& response) {
       s.metrics["bleu"] = SentenceBleu(response, item.reference);
       s.score = s.metrics["rouge_l"];
       break;
+    case Task::kMath: {
+      auto given = ExtractFinalNumber(response);
+      s.metrics["accuracy"] = given && NumbersEqual(*given, item.answer) ? 1 : 0;
+      s.score = s.metrics["accuracy"];
+      break;
+    }
+    case Task::kShort:
+      s.metrics["em"] = ShortExactMatch(response, item.answers);
+      s.metrics["f1"] = ShortTokenF1(response, item.answers);
+      s.metrics["contains"] = ShortContains(response, item.answers);
+      s.score = s.metrics["em"];
+      break;
+    case Task::kCode: {
+      auto run = RunCodeTests(item, response);
+      if (!run.ok()) return run.status();
+      s.metrics["pass@1"] = run->passed ? 1 : 0;
+      s.metrics["timed_out"] = run->timed_out ? 1 : 0;
+      s.score = s.metrics["pass@1"];
+      break;
+    }
   }
   return s;
 }
@@ -255,6 +279,12 @@ const char* HeadlineMetric(Task task) {
       return "accuracy";
     case Task::kInstruction:
       return "rouge_l";
+    case Task::kMath:
+      return "accuracy";
+    case Task::kShort:
+      return "em";
+    case Task::kCode:
+      return "pass@1";
   }
   return "";
 }

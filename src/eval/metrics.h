@@ -39,13 +39,16 @@ double RougeLF1(const std::string& candidate, const std::string& reference);
 double SentenceBleu(const std::string& candidate, const std::string& reference);
 
 // How a response scores on an item: `score` is the task's headline metric (contains for
-// arithmetic and factual, accuracy for choice, ROUGE-L F1 for instruction), `metrics`
-// every metric of the task by name (em, contains | accuracy | rouge_l, bleu).
+// arithmetic and factual, accuracy for choice and math, ROUGE-L F1 for instruction, exact
+// match for short, pass@1 for code), `metrics` every metric of the task by name (em,
+// contains | accuracy | rouge_l, bleu | accuracy | em, f1, contains | pass@1, timed_out).
+// Code runs the item's tests in the sandbox; an error means the sandbox could not run
+// them (never that the code failed).
 struct ItemScore {
   double score = 0;
   std::map<std::string, double> metrics;
 };
-ItemScore ScoreResponse(const Item& item, const std::string& response);
+Result<ItemScore> ScoreResponse(const Item& item, const std::string& response);
 
 // The headline metric's name per task, for reports.
 const char* HeadlineMetric(Task task);

@@ -187,7 +187,8 @@ nlohmann::json Summarize(const std::vector<nlohmann::json>& records, const std::
   }
   s["reference"] = reference;
   s["tasks"]["overall"] = summarize_group(complete, "score", reference);
-  for (Task t : {Task::kArithmetic, Task::kFactual, Task::kChoice, Task::kInstruction}) {
+  for (Task t : {Task::kArithmetic, Task::kFactual, Task::kChoice, Task::kInstruction, Task::kMath,
+                 Task::kShort, Task::kCode}) {
     std::vector<const Item*> group;
     for (const Item* item : complete) {
       if (item->task == t) group.push_back(item);

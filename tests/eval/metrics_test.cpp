@@ -82,15 +82,15 @@ TEST(SentenceBleu, IsBleu4WithAddOneSmoothingAboveUnigrams) {
 
 TEST(ScoreResponse, UsesEachTasksHeadlineMetric) {
   Item arith{"a", Task::kArithmetic, "3 + 4?", "7", {}, ""};
-  ItemScore s = ScoreResponse(arith, "3 + 4 = 7");
+  ItemScore s = *ScoreResponse(arith, "3 + 4 = 7");
   EXPECT_EQ(s.score, 1);
   EXPECT_EQ(s.metrics.at("em"), 0);
   EXPECT_EQ(s.metrics.at("contains"), 1);
   Item choice{"c", Task::kChoice, "Capital of France?", "C", {"Berlin", "Madrid", "Paris", "Rome"}, ""};
-  EXPECT_EQ(ScoreResponse(choice, "C) Paris").score, 1);
-  EXPECT_EQ(ScoreResponse(choice, "Berlin").score, 0);
+  EXPECT_EQ(ScoreResponse(choice, "C) Paris")->score, 1);
+  EXPECT_EQ(ScoreResponse(choice, "Berlin")->score, 0);
   Item instr{"i", Task::kInstruction, "Describe a cat.", "", {}, "the cat sat on the mat"};
-  s = ScoreResponse(instr, "the cat sat on a mat");
+  s = *ScoreResponse(instr, "the cat sat on a mat");
   EXPECT_NEAR(s.score, 5.0 / 6.0, 1e-12);
   EXPECT_NEAR(s.metrics.at("bleu"), std::pow(1.0 / 6.0, 0.25), 1e-12);
 }

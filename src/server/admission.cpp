@@ -2,10 +2,19 @@
 
 namespace specfuse::server {
 
+AdmissionSlot::~AdmissionSlot() { admission_->Release(); }
+
 Admission::Admission(int max_active, int max_waiting, std::atomic<int>* queue_depth)
     : max_active_(max_active), max_waiting_(max_waiting), queue_depth_(queue_depth) {}
 
-Admission::Outcome Admission::Acquire() {
+Admission::Ticket Admission::Acquire() {
+  Ticket ticket;
+  ticket.outcome = Wait();
+  if (ticket.outcome == Outcome::kAdmitted) ticket.slot.reset(new AdmissionSlot(this));
+  return ticket;
+}
+
+Admission::Outcome Admission::Wait() {
   std::unique_lock<std::mutex> lock(mutex_);
   if (shutting_down_) return Outcome::kShuttingDown;
   if (active_ < max_active_ && waiting_ == 0) {

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -64,7 +65,11 @@ struct HttpServer::Impl {
 
   void Routes();
   bool Authorized(const httplib::Request& req) const;
-  void Generate(const httplib::Request& req, httplib::Response& res, Endpoint endpoint);
+  void Generate(const std::string& body, httplib::Response& res, Endpoint endpoint);
+  std::optional<ApiError> Prepare(const std::string& body, Endpoint endpoint,
+                                  GenerationRequest* request, const ServedModel** model) const;
+  ApiError Refusal(Admission::Outcome outcome) const;
+  ApiError ModelNotFound(const std::string& id, const std::string& param) const;
   void ScorePrompt(const GenerationRequest& request, const ServedModel& model, httplib::Response& res);
   void Answer(const GenerationRequest& request, const ServedModel& model, Endpoint endpoint,
               Clock::time_point t0, httplib::Response& res);
@@ -153,69 +158,76 @@ void HttpServer::Impl::Routes() {
     res.set_content(Dump({{"object", "list"}, {"data", data}}), "application/json");
   });
   http.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
-    Generate(req, res, Endpoint::kChat);
+    Generate(req.body, res, Endpoint::kChat);
   });
   http.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
-    Generate(req, res, Endpoint::kCompletion);
+    Generate(req.body, res, Endpoint::kCompletion);
   });
 }
 
-void HttpServer::Impl::Generate(const httplib::Request& req, httplib::Response& res,
+std::optional<ApiError> HttpServer::Impl::Prepare(const std::string& body, Endpoint endpoint,
+                                                 GenerationRequest* request,
+                                                 const ServedModel** model) const {
+  json parsed;
+  try {
+    parsed = json::parse(body);
+  } catch (const json::exception& e) {
+    return BadRequest(std::string("the body is not valid JSON: ") + e.what());
+  }
+  auto problem = endpoint == Endpoint::kChat ? ParseChatRequest(parsed, defaults, request)
+                                             : ParseCompletionRequest(parsed, defaults, request);
+  if (problem) return problem;
+  *model = models.Find(request->model);
+  if (*model == nullptr) return ModelNotFound(request->model, "model");
+  if ((request->logprobs >= 0 || request->score_only) && (*model)->members.size() != 1) {
+    return BadRequest("'logprobs' and scoring are available for single models; "
+                      "name one member as the model (" + models.Names() + ")",
+                      "logprobs");
+  }
+  if (!request->seeded && options.random_seed) {
+    thread_local std::mt19937_64 rng(std::random_device{}());
+    request->options.sampling.seed = rng();
+  }
+  return std::nullopt;
+}
+
+ApiError HttpServer::Impl::Refusal(Admission::Outcome outcome) const {
+  if (outcome == Admission::Outcome::kShuttingDown) {
+    return FromStatus(Status::Error(ErrorCode::kUnavailable, "the server is shutting down"));
+  }
+  ApiError e;
+  e.http_status = 429;
+  e.message = "the server is busy: " + std::to_string(options.max_concurrent) +
+              " answers are running and " + std::to_string(options.queue) + " waiting; retry later";
+  e.type = "rate_limit_error";
+  e.code = "rate_limit_exceeded";
+  return e;
+}
+
+ApiError HttpServer::Impl::ModelNotFound(const std::string& id, const std::string& param) const {
+  ApiError e;
+  e.http_status = 404;
+  e.message = "the model '" + id + "' does not exist; this server offers: " + models.Names();
+  e.param = param;
+  e.code = "model_not_found";
+  return e;
+}
+
+// Every check that can refuse the request runs before it takes an admission slot; the
+// slot is released when `ticket` (or the stream that it moves into) goes away.
+void HttpServer::Impl::Generate(const std::string& body, httplib::Response& res,
                                 Endpoint endpoint) {
   const auto t0 = Clock::now();
-  json body;
-  try {
-    body = json::parse(req.body);
-  } catch (const json::exception& e) {
-    return SendError(res, BadRequest(std::string("the body is not valid JSON: ") + e.what()));
-  }
   GenerationRequest request;
-  auto problem = endpoint == Endpoint::kChat ? ParseChatRequest(body, defaults, &request)
-                                             : ParseCompletionRequest(body, defaults, &request);
-  if (problem) return SendError(res, *problem);
-  if (!request.seeded && options.random_seed) {
-    thread_local std::mt19937_64 rng(std::random_device{}());
-    request.options.sampling.seed = rng();
+  const ServedModel* model = nullptr;
+  if (auto problem = Prepare(body, endpoint, &request, &model)) return SendError(res, *problem);
+  Admission::Ticket ticket = admission.Acquire();
+  if (!ticket.slot) {
+    if (ticket.outcome == Admission::Outcome::kQueueFull) res.set_header("Retry-After", "1");
+    return SendError(res, Refusal(ticket.outcome));
   }
-  const ServedModel* model = models.Find(request.model);
-  if (model == nullptr) {
-    ApiError e;
-    e.http_status = 404;
-    e.message = "the model '" + request.model + "' does not exist; this server offers: " + models.Names();
-    e.param = "model";
-    e.code = "model_not_found";
-    return SendError(res, e);
-  }
-
-  switch (admission.Acquire()) {
-    case Admission::Outcome::kAdmitted:
-      break;
-    case Admission::Outcome::kQueueFull: {
-      ApiError e;
-      e.http_status = 429;
-      e.message = "the server is busy: " + std::to_string(options.max_concurrent) +
-                  " answers are running and " + std::to_string(options.queue) +
-                  " waiting; retry later";
-      e.type = "rate_limit_error";
-      e.code = "rate_limit_exceeded";
-      res.set_header("Retry-After", "1");
-      return SendError(res, e);
-    }
-    case Admission::Outcome::kShuttingDown: {
-      ApiError e = FromStatus(Status::Error(ErrorCode::kUnavailable, "the server is shutting down"));
-      return SendError(res, e);
-    }
-  }
-  if (request.logprobs >= 0 || request.score_only) {
-    if (model->members.size() != 1) {
-      return SendError(res, BadRequest("'logprobs' and scoring are available for single models; "
-                                       "name one member as the model (" + models.Names() + ")",
-                                       "logprobs"));
-    }
-  }
-  auto slot = std::make_unique<AdmissionSlot>(&admission);
   if (request.score_only) return ScorePrompt(request, *model, res);
-  if (request.stream) return Stream(request, *model, endpoint, t0, std::move(slot), res);
+  if (request.stream) return Stream(request, *model, endpoint, t0, std::move(ticket.slot), res);
   Answer(request, *model, endpoint, t0, res);
 }
 

@@ -18,9 +18,9 @@ class Server(ServeProcess):
     def __init__(self, *args):
         super().__init__("--threads", "2", *args)
 
-    def request(self, method, path, body=None, headers=None):
+    def request(self, method, path, body=None, headers=None, timeout=120):
         """Returns (status, headers, body bytes)."""
-        conn = self.connection()
+        conn = self.connection(timeout)
         try:
             if isinstance(body, (dict, list)):
                 body = json.dumps(body)
@@ -38,9 +38,9 @@ class Server(ServeProcess):
         except OSError:
             return 0, b""
 
-    def post(self, path, body, headers=None):
+    def post(self, path, body, headers=None, timeout=120):
         """Returns (status, parsed JSON body)."""
-        status, _, raw = self.request("POST", path, body, headers)
+        status, _, raw = self.request("POST", path, body, headers, timeout)
         return status, json.loads(raw)
 
     def chat(self, messages, **fields):

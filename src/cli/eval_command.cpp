@@ -2,9 +2,12 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include "eval/dataset.h"
 #include "eval/methods.h"
@@ -81,6 +84,51 @@ class Progress {
   Clock::time_point start_;
 };
 
+// Answers every pending (item, method) pair, `jobs` items at a time: each worker takes the
+// next item and runs all its methods with its own MethodRunner. The first error stops the
+// others after their current method; what finished is kept in the results file.
+Status RunItems(const std::vector<eval::Item>& items, const std::vector<eval::Method>& methods,
+                const std::vector<Member>& members, const EnsembleConfig& config, int jobs, int pending,
+                eval::ResultsFile* results) {
+  using namespace specfuse::eval;
+  std::mutex mu;  // guards results, progress, done and failure
+  Progress progress(pending);
+  int done = 0;
+  Status failure = Status::Ok();
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  const nlohmann::json settings = Settings(config, members);
+  auto worker = [&] {
+    MethodRunner runner(members, config.options);
+    for (size_t k; !stop && (k = next++) < items.size();) {
+      const Item& item = items[k];
+      for (const auto& m : methods) {
+        if (stop) return;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          if (results->Done(m.name, item.id)) continue;
+        }
+        auto run = runner.Run(m, item);
+        Result<ItemScore> score = run.ok() ? ScoreResponse(item, run->answer) : Result<ItemScore>(run.status());
+        std::lock_guard<std::mutex> lock(mu);
+        Status s = score.ok() ? results->Append(RecordJson(m, item, *run, *score, settings))
+                              : Status::Error(score.status().code(),
+                                              m.name + " on " + item.id + ": " + score.status().message());
+        if (!s.ok()) {
+          if (failure.ok()) failure = s;
+          stop = true;
+          return;
+        }
+        progress.Step(++done, m.name + " " + item.id);
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int j = 0; j < std::max(1, jobs); ++j) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  return failure;
+}
+
 }  // namespace
 
 void AddEvalFlags(CLI::App* app, EvalFlags* f) {
@@ -91,6 +139,13 @@ void AddEvalFlags(CLI::App* app, EvalFlags* f) {
                   "Comma-separated methods: member names, specfuse, specfuse-noexit, specfuse-hedge, "
                   "specfuse-hedge-noexit, best-of-n (default: all)");
   app->add_option("--limit", f->limit, "Use the first N items of each task type (default: all)");
+  app->add_option("--sample-seed", f->sample_seed,
+                  "With --limit: take a random sample of N items per task drawn from this seed "
+                  "(default 0: the first N)");
+  app->add_option("--jobs", f->jobs,
+                  "Items answered concurrently; their decodes share forward passes (default 1; "
+                  "with more, answers can differ in the last digits of the logits)")
+      ->check(CLI::Range(1, 256));
 }
 
 int EvalCommand(const EnsembleFlags& ensemble, const EvalFlags& flags) {
@@ -110,7 +165,7 @@ int EvalCommand(const EnsembleFlags& ensemble, const EvalFlags& flags) {
       items.push_back(std::move(item));
     }
   }
-  items = Stratify(items, flags.limit);
+  items = Stratify(items, flags.limit, flags.sample_seed);
   auto members = LoadMembers(*config);
   if (!members.ok()) return Fail(members.status());
   auto methods = SelectMethods(*members, flags.methods);
@@ -123,28 +178,14 @@ int EvalCommand(const EnsembleFlags& ensemble, const EvalFlags& flags) {
   for (const auto& item : items) {
     for (const auto& m : *methods) pending += results->Done(m.name, item.id) ? 0 : 1;
   }
-  std::fprintf(stderr, "%zu items x %zu methods: %d to run, %zu already in %s\n", items.size(),
-               methods->size(), pending, items.size() * methods->size() - pending, flags.out.c_str());
-  MethodRunner runner(*members, config->options);
-  Progress progress(pending);
-  int done = 0;
-  for (const auto& item : items) {
-    for (const auto& m : *methods) {
-      if (results->Done(m.name, item.id)) continue;
-      auto run = runner.Run(m, item);
-      if (!run.ok()) {
-        return Fail(Status::Error(run.status().code(),
-                                  m.name + " on " + item.id + ": " + run.status().message()));
-      }
-      auto score = ScoreResponse(item, run->answer);
-      if (!score.ok()) return Fail(Status::Error(score.status().code(), item.id + ": " + score.status().message()));
-      Status s = results->Append(RecordJson(m, item, *run, *score, Settings(*config, *members)));
-      if (!s.ok()) return Fail(s);
-      progress.Step(++done, m.name + " " + item.id);
-    }
-  }
+  std::fprintf(stderr, "%zu items x %zu methods: %d to run, %zu already in %s (%d jobs)\n", items.size(),
+               methods->size(), pending, items.size() * methods->size() - pending, flags.out.c_str(),
+               flags.jobs);
+  Status failed = RunItems(items, *methods, *members, *config, flags.jobs, pending, &*results);
+  if (!failed.ok()) return Fail(failed);
 
   nlohmann::json summary = Summarize(results->records(), items, *methods);
+  summary["subset"] = {{"data", flags.data}, {"limit", flags.limit}, {"sample_seed", flags.sample_seed}};
   std::string summary_path = flags.summary;
   if (summary_path.empty()) {
     summary_path = flags.out;

@@ -2,6 +2,7 @@
 // evaluation items; resumable, one JSON line per finished (method, item).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@ struct EvalFlags {
   std::string summary;            // summary JSON; default: out without .jsonl + .summary.json
   std::string methods;            // comma-separated; empty = all
   int limit = 0;                  // the first N items of each task type; 0 = all; tasks interleaved
+  uint64_t sample_seed = 0;       // != 0: --limit takes a sample drawn from this seed
+  int jobs = 1;                   // items answered concurrently over the loaded models
 };
 
 void AddEvalFlags(CLI::App* app, EvalFlags* flags);

@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -183,12 +184,18 @@ Result<std::vector<Item>> LoadDataset(const std::string& path) {
   return ParseDataset(buffer.str(), path);
 }
 
-std::vector<Item> Stratify(const std::vector<Item>& items, int per_task) {
+std::vector<Item> Stratify(const std::vector<Item>& items, int per_task, uint64_t sample_seed) {
   std::vector<Task> order;
   std::map<Task, std::vector<const Item*>> by_task;
   for (const auto& item : items) {
     if (!by_task.count(item.task)) order.push_back(item.task);
     by_task[item.task].push_back(&item);
+  }
+  if (sample_seed != 0) {
+    std::mt19937_64 rng(sample_seed);
+    for (auto& [task, list] : by_task) {
+      for (size_t i = list.size(); i > 1; --i) std::swap(list[i - 1], list[rng() % i]);
+    }
   }
   std::vector<Item> out;
   for (size_t k = 0;; ++k) {

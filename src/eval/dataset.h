@@ -2,6 +2,7 @@
 // the format).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -55,7 +56,10 @@ Result<std::vector<Item>> LoadDataset(const std::string& path);
 
 // The first `per_task` items of each task type (per_task <= 0: all), interleaved: the
 // first item of each task in order of first appearance, then the second of each, ... so
-// that a run stopped early has covered every task type alike.
-std::vector<Item> Stratify(const std::vector<Item>& items, int per_task);
+// that a run stopped early has covered every task type alike. With a sample_seed other
+// than 0, each task's items are first put in an order drawn from that seed (Fisher-Yates
+// over mt19937_64, the same on every platform), so the first per_task are a seeded random
+// sample.
+std::vector<Item> Stratify(const std::vector<Item>& items, int per_task, uint64_t sample_seed = 0);
 
 }  // namespace specfuse::eval

@@ -8,6 +8,7 @@
 # A second run downloads and rebuilds nothing that is already there.
 #
 # Usage: scripts/setup.sh [--cuda] [--no-apt] [--no-models] [--no-build] [--build-type TYPE]
+#                         [--model NAME]...   (also fetch an on-demand model of the manifest)
 # Environment: SPECFUSE_CACHE (default ~/.cache/specfuse), SPECFUSE_JOBS (default nproc),
 # SPECFUSE_CUDA_ARCHS (default 90), SPECFUSE_CMAKE_ARGS (extra -D options for specfuse).
 set -euo pipefail
@@ -31,6 +32,7 @@ DO_APT=1
 DO_MODELS=1
 DO_BUILD=1
 BUILD_TYPE=Release
+EXTRA_MODELS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --cuda) VARIANT=cuda ;;
@@ -38,7 +40,8 @@ while [ $# -gt 0 ]; do
     --no-models) DO_MODELS=0 ;;
     --no-build) DO_BUILD=0 ;;
     --build-type) BUILD_TYPE=$2; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --model) EXTRA_MODELS+=("$2"); shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "setup: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -133,9 +136,16 @@ fetch_models() {
   step "default models (into $CACHE/models)"
   local manifest=$ROOT/models/manifest.tsv
   mkdir -p "$CACHE/models"
-  local names
+  local names ondemand
   names=$(awk -F'\t' '$1 == "model" { print $2 }' "$manifest")
+  ondemand=$(awk -F'\t' '$1 == "ondemand" { print $2 }' "$manifest")
+  for extra in "${EXTRA_MODELS[@]}"; do
+    grep -qx "$extra" <<<"$names" || die "--model $extra: no such model in $manifest (known: $(echo $names))"
+  done
   for name in $names; do
+    if grep -qx "$name" <<<"$ondemand" && ! printf '%s\n' "${EXTRA_MODELS[@]}" | grep -qx "$name"; then
+      continue
+    fi
     local file sum size
     file=$(awk -F'\t' -v n="$name" '$1 == "model" && $2 == n { print $3 }' "$manifest")
     sum=$(awk -F'\t' -v n="$name" '$1 == "model" && $2 == n { print $4 }' "$manifest")

@@ -80,6 +80,11 @@ std::string ResponsePrefix(const Item& item) {
          "passes corresponding tests:\n```python\n";
 }
 
+std::vector<std::string> TaskStops(const Item& item) {
+  if (item.task == Task::kCode) return {"\n```"};
+  return {};
+}
+
 Result<std::vector<Item>> ParseDataset(const std::string& text, const std::string& origin) {
   std::vector<Item> items;
   std::set<std::string> ids;

@@ -48,6 +48,11 @@ std::string RenderPrompt(const Item& item);
 // other tasks. The answer's text follows it.
 std::string ResponsePrefix(const Item& item);
 
+// Stop strings the task adds to the run's: for code, the fence that closes the response
+// prefix's code block ("\n```", as EvalPlus stops chat models), so the explanation that
+// models write after their code is not generated.
+std::vector<std::string> TaskStops(const Item& item);
+
 // Parses JSON lines (blank lines are skipped). Errors name origin:line and the problem:
 // malformed JSON, a missing or mistyped field, a field the task does not take, an
 // unknown task, a duplicate id, a choice answer that is not one of the letters.

@@ -8,9 +8,10 @@ namespace specfuse::eval {
 
 namespace {
 
-// The options for one item: its own answer budget when it has one.
+// The options for one item: its own answer budget when it has one, its task's stops.
 EnsembleOptions ForItem(EnsembleOptions o, const Item& item) {
   if (item.max_tokens > 0) o.max_tokens = item.max_tokens;
+  for (auto& stop : TaskStops(item)) o.stop.push_back(stop);
   return o;
 }
 

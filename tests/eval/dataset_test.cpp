@@ -82,6 +82,8 @@ TEST(ParseDataset, ReadsTheBenchmarkTasks) {
   EXPECT_EQ(ResponsePrefix(code),
             "Below is a Python script with a self-contained function that solves the problem and passes "
             "corresponding tests:\n```python\n");
+  EXPECT_EQ(TaskStops(code), (std::vector<std::string>{"\n```"}));
+  EXPECT_TRUE(TaskStops(math).empty());
 }
 
 TEST(ParseDataset, NamesTheProblemsOfBenchmarkItems) {

@@ -27,7 +27,14 @@ struct Member {
   std::shared_ptr<Model> model;
   MemberRole role = MemberRole::kBoth;
   float temperature = -1.0f;  // < 0: the ensemble's sampling temperature
+  double weight = 0.0;        // > 0: this verifier's prior weight; else from size_prior
 };
+
+// The verifiers' starting weights (before normalization over those that vote): a member's
+// own weight when set, else parameter_count^size_prior (1 when the prior is 0 or the count
+// unknown). With size_prior > 0, larger models count for more: a much weaker member
+// cannot outvote a strong one by being confident in its own draft.
+std::vector<double> PriorWeights(const std::vector<Member>& members, double size_prior);
 
 // Called with each accepted segment as soon as its round ends. Return false to cancel.
 using SegmentCallback = std::function<bool(const std::string& segment, const RoundTrace& round)>;

@@ -43,6 +43,9 @@ struct EnsembleOptions {
   ScoreVariant score = ScoreVariant::kLogit;
   WeightsMode weights = WeightsMode::kUniform;
   double hedge_eta0 = 1.0;  // eta_t = eta0 * sqrt(1/K) / t
+  // Verifier weights start proportional to parameter_count^size_prior (0: uniform);
+  // members with their own weight keep it.
+  double size_prior = 0.0;
   ExitOptions exit;
   std::vector<std::string> stop;  // the answer ends before the first of these
 };

@@ -105,6 +105,9 @@ class Model {
   virtual ~Model() = default;
 
   virtual const std::string& name() const = 0;
+  // The model's number of parameters, 0 when unknown (a remote model). The verifier size
+  // prior (EnsembleOptions::size_prior) weighs verifiers by it.
+  virtual int64_t parameter_count() const { return 0; }
 
   // Opens a query context from chat messages rendered with the model's own chat
   // template, ready to generate the assistant's reply. Fails with kContextOverflow

@@ -84,7 +84,7 @@ Result<MemberConfig> ParseRemoteMember(const toml::table& t, const std::string& 
                                        const std::string& table_name, const std::string& origin) {
   Status s = CheckKeys(t, {"name", "backend", "url", "remote_model", "api_key", "api_key_env",
                            "timeout_s", "retries", "chat_template", "context_size", "batch_scoring",
-                           "role", "temperature", "optional"},
+                           "role", "temperature", "weight", "optional"},
                        table_name + " (a remote member)", origin);
   if (!s.ok()) return s;
   MemberConfig m;
@@ -102,6 +102,7 @@ Result<MemberConfig> ParseRemoteMember(const toml::table& t, const std::string& 
   SPECFUSE_READ(t, "context_size", &o.context_size, where);
   SPECFUSE_READ(t, "batch_scoring", &o.batch_scoring, where);
   SPECFUSE_READ(t, "temperature", &m.temperature, where);
+  SPECFUSE_READ(t, "weight", &m.weight, where);
   SPECFUSE_READ(t, "optional", &m.optional, where);
   SPECFUSE_READ(t, "role", &role, where);
   if (o.url.empty()) return Bad(origin, where + "a remote member needs url = \"http://host:port\"");
@@ -175,13 +176,14 @@ Result<EnsembleConfig> ParseEnsembleConfig(const std::string& text, const std::s
   EnsembleConfig c;
   EnsembleOptions& o = c.options;
   Status s = CheckKeys(root, {"name", "segment_tokens", "max_tokens", "score", "weights", "hedge_eta0",
-                              "stop", "sampling", "exit", "member"},
+                              "size_prior", "stop", "sampling", "exit", "member"},
                        "the top level", origin);
   if (!s.ok()) return s;
   SPECFUSE_READ(root, "name", &c.name, "");
   SPECFUSE_READ(root, "segment_tokens", &o.segment_tokens, "");
   SPECFUSE_READ(root, "max_tokens", &o.max_tokens, "");
   SPECFUSE_READ(root, "hedge_eta0", &o.hedge_eta0, "");
+  SPECFUSE_READ(root, "size_prior", &o.size_prior, "");
   std::string score, weights;
   SPECFUSE_READ(root, "score", &score, "");
   SPECFUSE_READ(root, "weights", &weights, "");
@@ -250,7 +252,7 @@ Result<EnsembleConfig> ParseEnsembleConfig(const std::string& text, const std::s
         return Bad(origin, where + "unknown backend '" + backend + "'; use llama (default) or openai");
       }
       s = CheckKeys(*t, {"name", "backend", "path", "model", "role", "temperature", "chat_template",
-                         "context_size", "threads", "gpu_layers", "batch_wait_us", "optional"},
+                         "context_size", "threads", "gpu_layers", "batch_wait_us", "weight", "optional"},
                     "[[member]] " + std::to_string(index) + " (a local member; remote members "
                     "need backend = \"openai\")", origin);
       if (!s.ok()) return s;
@@ -277,6 +279,8 @@ Result<EnsembleConfig> ParseEnsembleConfig(const std::string& text, const std::s
         return Bad(origin, where + "batch_wait_us must be between 0 and 100000");
       }
       SPECFUSE_READ(*t, "temperature", &m.temperature, where);
+      SPECFUSE_READ(*t, "weight", &m.weight, where);
+      if (m.weight < 0) return Bad(origin, where + "weight must be >= 0 (0: from size_prior)");
       SPECFUSE_READ(*t, "optional", &m.optional, where);
       SPECFUSE_READ(*t, "role", &role, where);
       if (!role.empty()) {

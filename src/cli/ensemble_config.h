@@ -23,6 +23,7 @@ struct MemberConfig {
   OpenAIModelOptions openai;  // kOpenAI
   MemberRole role = MemberRole::kBoth;
   float temperature = -1.0f;  // < 0: the ensemble's
+  double weight = 0.0;        // > 0: prior verifier weight; 0: from size_prior
   bool optional = false;      // a member that cannot be loaded or reached is skipped with a warning
 };
 

@@ -31,7 +31,8 @@ nlohmann::json Settings(const EnsembleConfig& config, const std::vector<Member>&
   for (size_t i = 0; i < members.size(); ++i) {
     j["members"].push_back({{"name", members[i].model->name()},
                             {"role", MemberRoleName(members[i].role)},
-                            {"temperature", members[i].temperature}});
+                            {"temperature", members[i].temperature},
+                            {"weight", members[i].weight}});
   }
   j["segment_tokens"] = o.segment_tokens;
   j["max_tokens"] = o.max_tokens;
@@ -41,6 +42,7 @@ nlohmann::json Settings(const EnsembleConfig& config, const std::vector<Member>&
   j["seed"] = o.sampling.seed;
   j["score"] = ScoreVariantName(o.score);
   j["hedge_eta0"] = o.hedge_eta0;
+  j["size_prior"] = o.size_prior;
   j["exit"] = {{"warmup_rounds", o.exit.warmup_rounds},
                {"temperature", o.exit.temperature},
                {"entropy_threshold", o.exit.entropy_threshold},

@@ -58,6 +58,8 @@ void AddEnsembleFlags(CLI::App* app, EnsembleFlags* f) {
   app->add_option("--seed", f->seed, "Sampling seed, default 42");
   app->add_option("--score", f->score, "Verifier score: logit (default), prob or logprob");
   app->add_option("--weights", f->weights, "Verifier weights: uniform (default) or hedge");
+  app->add_option("--size-prior", f->size_prior,
+                  "Verifier weights start proportional to parameters^P, default 0 (equal)");
   // Two callbacks rather than one negatable flag: CLI11 gives an optional flag with a
   // negation its default ("false") even when neither form is on the command line.
   app->add_flag_callback("--exit", [f] { f->exit = true; }, "Model exit on (the default)");
@@ -97,6 +99,7 @@ Result<EnsembleConfig> ResolveEnsemble(const EnsembleFlags& f) {
   if (f.top_k) o.sampling.top_k = *f.top_k;
   if (f.seed) o.sampling.seed = *f.seed;
   if (f.exit) o.exit.enabled = *f.exit;
+  if (f.size_prior) o.size_prior = *f.size_prior;
   if (!f.stop.empty()) o.stop = f.stop;
   if (f.score) {
     auto v = ParseScoreVariant(*f.score);
@@ -139,7 +142,7 @@ Result<std::vector<Member>> LoadMembers(const EnsembleConfig& config) {
                    model.status().message().c_str());
       continue;
     }
-    members.push_back({*model, mc.role, mc.temperature});
+    members.push_back({*model, mc.role, mc.temperature, mc.weight});
   }
   if (members.empty()) {
     return Status::Error(ErrorCode::kUnavailable,

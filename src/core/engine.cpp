@@ -70,6 +70,19 @@ const char* MemberRoleName(MemberRole role) {
   return "?";
 }
 
+std::vector<double> PriorWeights(const std::vector<Member>& members, double size_prior) {
+  std::vector<double> w(members.size(), 1.0);
+  double total = 0.0;
+  for (size_t i = 0; i < members.size(); ++i) {
+    const int64_t params = members[i].model ? members[i].model->parameter_count() : 0;
+    if (members[i].weight > 0) w[i] = members[i].weight;
+    else if (size_prior > 0 && params > 0) w[i] = std::pow(static_cast<double>(params) / 1e9, size_prior);
+    total += w[i];
+  }
+  for (double& x : w) x /= total;
+  return w;
+}
+
 struct Conversation::State {
   std::vector<std::unique_ptr<Sequence>> sequences;  // one per member, kept across turns
 };
@@ -159,7 +172,7 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
   std::vector<bool> active(n, true);
   std::vector<bool> exited(n, false);
   std::vector<double> quality(n, 0.0);
-  std::vector<double> weights(n, 1.0 / static_cast<double>(n));
+  std::vector<double> weights = PriorWeights(members_, options_.size_prior);
   size_t max_stop = 0;
   for (const auto& s : options_.stop) max_stop = std::max(max_stop, s.size());
 

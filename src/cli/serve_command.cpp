@@ -31,6 +31,16 @@ void AddServeFlags(CLI::App* app, ServeFlags* f) {
       ->check(CLI::Range(1, 256));
   app->add_option("--queue", s.queue, "Answers waiting for a slot before 429, default 16")
       ->check(CLI::Range(0, 4096));
+  app->add_option("--allowed-host", s.allowed_hosts,
+                  "Also answer requests whose Host header is NAME (any port); repeatable. "
+                  "Bound to loopback, only localhost, 127.0.0.1 and [::1] are answered otherwise")
+      ->type_name("NAME")
+      ->take_all();
+  app->add_option("--read-timeout", s.read_timeout_s,
+                  "Seconds a client has to send a request's headers and body, default 10; "
+                  "slower requests get 408")
+      ->type_name("SECONDS")
+      ->check(CLI::Range(0.05, 3600.0));
 }
 
 int ServeCommand(const ServeFlags& flags_in) {

@@ -1,7 +1,9 @@
 #include "server/http_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <random>
 #include <thread>
@@ -12,7 +14,9 @@
 #include "server/admission.h"
 #include "server/api_errors.h"
 #include "server/chat_completions.h"
+#include "server/connection.h"
 #include "server/generation.h"
+#include "server/http_checks.h"
 #include "server/metrics.h"
 #include "server/playground.h"
 #include "server/request_options.h"
@@ -23,6 +27,7 @@ namespace specfuse::server {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using Handled = httplib::Server::HandlerResponse;
 using nlohmann::json;
 
 double SecondsSince(Clock::time_point t) {
@@ -34,24 +39,36 @@ void SendError(httplib::Response& res, const ApiError& e) {
   res.set_content(e.ToJson(), "application/json");
 }
 
-// Equal strings compare in time that depends only on the expected key's length.
-bool ConstantTimeEquals(const std::string& expected, const std::string& given) {
-  unsigned char diff = expected.size() == given.size() ? 0 : 1;
-  for (size_t i = 0; i < expected.size(); ++i) {
-    unsigned char g = i < given.size() ? static_cast<unsigned char>(given[i]) : 0;
-    diff |= static_cast<unsigned char>(expected[i]) ^ g;
-  }
-  return diff == 0;
+// The answer to a request that cannot be followed by another on its connection.
+void SendErrorAndClose(httplib::Response& res, const ApiError& e) {
+  ConnectionServer::CloseAfterThisRequest();
+  res.set_header("Connection", "close");
+  SendError(res, e);
+}
+
+ApiError PlainError(int status, std::string message) {
+  ApiError e;
+  e.http_status = status;
+  e.message = std::move(message);
+  e.type = status >= 500 ? "server_error" : "invalid_request_error";
+  return e;
 }
 
 std::string StatusText(int status) {
   switch (status) {
-    case 404: return "no such endpoint";
-    case 405: return "method not allowed";
-    case 413: return "the request body is too large";
-    case 414: return "the request URI is too long";
+    case 414: return "the request URI is longer than 8192 bytes";
+    case 416: return "the Range header is malformed";
     default: return "the request failed";
   }
+}
+
+// Whether httplib parsed the request line (method, target, version) before it failed.
+bool RequestLineRead(const httplib::Request& req) {
+  static const char* const kMethods[] = {"GET",     "HEAD",    "POST",  "PUT",   "DELETE",
+                                         "CONNECT", "OPTIONS", "TRACE", "PATCH", "PRI"};
+  return (req.version == "HTTP/1.1" || req.version == "HTTP/1.0") &&
+         std::count(req.target.begin(), req.target.end(), '?') <= 1 &&
+         std::find(std::begin(kMethods), std::end(kMethods), req.method) != std::end(kMethods);
 }
 
 }  // namespace
@@ -61,10 +78,27 @@ struct HttpServer::Impl {
       : options(std::move(o)),
         models(std::move(m)),
         defaults(std::move(d)),
-        admission(options.max_concurrent, options.queue, &metrics.queue_depth) {}
+        admission(options.max_concurrent, options.queue, &metrics.queue_depth),
+        hosts(options.host, options.allowed_hosts),
+        // Each connection holds a thread; queued answers wait on theirs, so the pool covers
+        // running and queued answers plus room for /health, /metrics and /v1/models.
+        http(static_cast<size_t>(options.max_concurrent + options.queue + 8)) {}
 
+  void Configure();
   void Routes();
-  bool Authorized(const httplib::Request& req) const;
+  void Get(const std::string& pattern, httplib::Server::Handler handler);
+  void PostJson(const std::string& pattern, Endpoint endpoint);
+  Handled PreRoute(const httplib::Request& req, httplib::Response& res);
+  Handled OnError(const httplib::Request& req, httplib::Response& res);
+  std::optional<ApiError> Guard(const httplib::Request& req) const;
+  ApiError NotRouted(const httplib::Request& req, httplib::Response& res) const;
+  ApiError HeadFailure(const httplib::Request& req) const;
+  ApiError Timeout() const;
+  void OnBody(const httplib::Request& req, httplib::Response& res,
+              const httplib::ContentReader& reader, std::optional<Endpoint> endpoint);
+  std::optional<ApiError> ReadRequestBody(const httplib::ContentReader& reader,
+                                          httplib::Response& res, std::string* body) const;
+  json ModelObject(const ServedModel& m) const;
   void Generate(const std::string& body, httplib::Response& res, Endpoint endpoint);
   std::optional<ApiError> Prepare(const std::string& body, Endpoint endpoint,
                                   GenerationRequest* request, const ServedModel** model) const;
@@ -81,56 +115,32 @@ struct HttpServer::Impl {
   EnsembleOptions defaults;
   Metrics metrics;
   Admission admission;
+  HostCheck hosts;
+  RouteTable routes;
   std::atomic<bool> stopping{false};
   int64_t started = std::chrono::duration_cast<std::chrono::seconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();
   int bound_port = 0;
   std::atomic<bool> serve_returned{false};
-  httplib::Server http;
+  ConnectionServer http;
 };
 
-bool HttpServer::Impl::Authorized(const httplib::Request& req) const {
-  if (options.api_key.empty()) return true;
-  const std::string header = req.get_header_value("Authorization");
-  const std::string prefix = "Bearer ";
-  if (header.compare(0, prefix.size(), prefix) != 0) return false;
-  return ConstantTimeEquals(options.api_key, header.substr(prefix.size()));
-}
-
-void HttpServer::Impl::Routes() {
-  // Each connection holds a thread; queued answers wait on theirs, so the pool covers
-  // running and queued answers plus room for /health, /metrics and /v1/models.
-  const size_t threads = static_cast<size_t>(options.max_concurrent + options.queue + 8);
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+void HttpServer::Impl::Configure() {
   http.set_payload_max_length(options.max_body_bytes);
-
+  const double timeout = std::max(options.read_timeout_s, 0.001);
+  const double whole = std::floor(timeout);
+  http.set_read_timeout(static_cast<time_t>(whole), static_cast<time_t>((timeout - whole) * 1e6));
+  // An idle kept-alive connection holds a worker too: at most 5 s, less with a shorter
+  // read timeout.
+  http.set_keep_alive_timeout(std::clamp<time_t>(static_cast<time_t>(whole), 1, 5));
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (req.path.rfind("/v1/", 0) == 0 && !Authorized(req)) {
-      ApiError e;
-      e.http_status = 401;
-      e.message = "invalid or missing API key; send 'Authorization: Bearer <key>'";
-      e.code = "invalid_api_key";
-      SendError(res, e);
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
+    return PreRoute(req, res);
   });
-  http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&,
-                                                                 httplib::Response& res) {
-    if (!res.body.empty() || res.content_length_ > 0) return httplib::Server::HandlerResponse::Unhandled;
-    ApiError e;
-    e.http_status = res.status;
-    e.message = StatusText(res.status);
-    e.type = res.status >= 500 ? "server_error" : "invalid_request_error";
-    SendError(res, e);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+  http.set_error_handler(httplib::Server::HandlerWithResponse(
+      [this](const httplib::Request& req, httplib::Response& res) { return OnError(req, res); }));
   http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-    ApiError e;
-    e.http_status = 500;
-    e.type = "server_error";
-    e.message = "internal error";
+    ApiError e = PlainError(500, "internal error");
     try {
       if (ep) std::rethrow_exception(ep);
     } catch (const std::exception& ex) {
@@ -139,30 +149,145 @@ void HttpServer::Impl::Routes() {
     }
     SendError(res, e);
   });
-  http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    if (req.path.rfind("/v1/", 0) == 0) metrics.CountRequest(res.status);
+  // Every response is counted, those to requests that httplib could not parse too.
+  http.set_logger([this](const httplib::Request&, const httplib::Response& res) {
+    metrics.CountRequest(res.status);
   });
+}
 
-  RegisterPlayground(http);
-  http.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+void HttpServer::Impl::Get(const std::string& pattern, httplib::Server::Handler handler) {
+  routes.Add("GET", pattern);
+  http.Get(pattern, std::move(handler));
+}
+
+void HttpServer::Impl::PostJson(const std::string& pattern, Endpoint endpoint) {
+  routes.Add("POST", pattern);
+  http.Post(pattern, [this, endpoint](const httplib::Request& req, httplib::Response& res,
+                                      const httplib::ContentReader& reader) {
+    OnBody(req, res, reader, endpoint);
+  });
+}
+
+void HttpServer::Impl::Routes() {
+  Configure();
+  for (const std::string& path : RegisterPlayground(http)) routes.Add("GET", path);
+  Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"status":"ok"})", "application/json");
   });
-  http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+  Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics.Render(models.all().front().members), "text/plain; version=0.0.4");
   });
-  http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
+  Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
     json data = json::array();
-    for (const auto& m : models.all()) {
-      data.push_back({{"id", m.id}, {"object", "model"}, {"created", started}, {"owned_by", "specfuse"}});
-    }
+    for (const auto& m : models.all()) data.push_back(ModelObject(m));
     res.set_content(Dump({{"object", "list"}, {"data", data}}), "application/json");
   });
-  http.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
-    Generate(req.body, res, Endpoint::kChat);
+  Get(R"(/v1/models/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
+    const std::string id = req.matches[1];
+    const ServedModel* m = models.Find(id);
+    if (m == nullptr) return SendError(res, ModelNotFound(id, "model"));
+    res.set_content(Dump(ModelObject(*m)), "application/json");
   });
-  http.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
-    Generate(req.body, res, Endpoint::kCompletion);
-  });
+  PostJson("/v1/chat/completions", Endpoint::kChat);
+  PostJson("/v1/completions", Endpoint::kCompletion);
+  // Any other request with a body: its body is read within the limit, then 404 or 405.
+  auto other = [this](const httplib::Request& req, httplib::Response& res,
+                      const httplib::ContentReader& reader) { OnBody(req, res, reader, std::nullopt); };
+  http.Post(".*", other);
+  http.Put(".*", other);
+  http.Patch(".*", other);
+  http.Delete(".*", other);
+}
+
+json HttpServer::Impl::ModelObject(const ServedModel& m) const {
+  return {{"id", m.id}, {"object", "model"}, {"created", started}, {"owned_by", "specfuse"}};
+}
+
+// Before httplib reads a body: framing it cannot read safely is refused at once. A
+// request with a body is checked once the body is read (OnBody), so that its connection
+// stays in step; any other is checked here.
+Handled HttpServer::Impl::PreRoute(const httplib::Request& req, httplib::Response& res) {
+  if (auto problem = CheckFraming(req)) {
+    SendErrorAndClose(res, *problem);
+    return Handled::Handled;
+  }
+  if (BodyLeftUnread(req)) ConnectionServer::CloseAfterThisRequest();
+  if (ReadsBody(req.method)) return Handled::Unhandled;
+  std::optional<ApiError> problem = Guard(req);
+  if (!problem && !RoutedMethod(req.method)) problem = NotRouted(req, res);
+  if (!problem) return Handled::Unhandled;
+  SendError(res, *problem);
+  return Handled::Handled;
+}
+
+std::optional<ApiError> HttpServer::Impl::Guard(const httplib::Request& req) const {
+  if (auto problem = hosts.Check(req)) return problem;
+  if (req.path.rfind("/v1/", 0) == 0) return CheckApiKey(req, options.api_key);
+  return std::nullopt;
+}
+
+ApiError HttpServer::Impl::NotRouted(const httplib::Request& req, httplib::Response& res) const {
+  ApiError e = routes.NotRouted(req);
+  if (e.http_status == 405) res.set_header("Allow", routes.Allowed(req.path));
+  return e;
+}
+
+// Statuses httplib chose without a body: an unrouted request, one whose head it could not
+// read, a bad Range header.
+Handled HttpServer::Impl::OnError(const httplib::Request& req, httplib::Response& res) {
+  if (!res.body.empty() || res.content_length_ > 0) return Handled::Unhandled;
+  if (res.status == 404) {
+    SendError(res, NotRouted(req, res));
+  } else if (res.status == 400 && !req.has_header("REMOTE_ADDR")) {
+    SendErrorAndClose(res, HeadFailure(req));  // httplib sets REMOTE_ADDR once the head is read
+  } else {
+    SendError(res, PlainError(res.status, StatusText(res.status)));
+  }
+  return Handled::Handled;
+}
+
+ApiError HttpServer::Impl::HeadFailure(const httplib::Request& req) const {
+  switch (ConnectionServer::CurrentReadStop()) {
+    case ReadStop::kDeadline: return Timeout();
+    case ReadStop::kClosed: return BadRequest("the request ended before its headers did");
+    case ReadStop::kNone: break;
+  }
+  // httplib refuses a header line over CPPHTTPLIB_HEADER_MAX_LENGTH (8192 in 0.11.4).
+  if (RequestLineRead(req)) {
+    return PlainError(431, "a request header line is longer than 8192 bytes; send shorter headers");
+  }
+  return BadRequest("the request line is malformed; expected 'METHOD /path HTTP/1.1'");
+}
+
+ApiError HttpServer::Impl::Timeout() const {
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%g", options.read_timeout_s);
+  return PlainError(408, std::string("the request did not arrive within the server's read timeout of ") +
+                             seconds + " s (--read-timeout)");
+}
+
+// A request with a body. Its body is read first (within the limit), whatever follows.
+void HttpServer::Impl::OnBody(const httplib::Request& req, httplib::Response& res,
+                              const httplib::ContentReader& reader, std::optional<Endpoint> endpoint) {
+  std::string body;
+  if (auto problem = ReadRequestBody(reader, res, &body)) return SendErrorAndClose(res, *problem);
+  std::optional<ApiError> problem = Guard(req);
+  if (!problem && !endpoint) problem = NotRouted(req, res);
+  if (!problem) problem = CheckJsonBody(req);
+  if (problem) return SendError(res, *problem);
+  Generate(body, res, *endpoint);
+}
+
+std::optional<ApiError> HttpServer::Impl::ReadRequestBody(const httplib::ContentReader& reader,
+                                                          httplib::Response& res,
+                                                          std::string* body) const {
+  switch (ReadBody(reader, res, options.max_body_bytes, body)) {
+    case BodyRead::kComplete: return std::nullopt;
+    case BodyRead::kTooLarge: return BodyTooLarge(options.max_body_bytes);
+    case BodyRead::kBroken: break;
+  }
+  if (ConnectionServer::CurrentReadStop() == ReadStop::kDeadline) return Timeout();
+  return BadRequest("the request body could not be read: it ended early or its chunked encoding is broken");
 }
 
 std::optional<ApiError> HttpServer::Impl::Prepare(const std::string& body, Endpoint endpoint,

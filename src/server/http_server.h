@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "server/model_registry.h"
 #include "specfuse/ensemble_options.h"
@@ -20,6 +21,12 @@ struct ServerOptions {
   int max_concurrent = 4;          // answers running at once
   int queue = 16;                  // answers waiting for a slot; more are refused (429)
   size_t max_body_bytes = 1 << 20; // larger request bodies are refused (413)
+  // Bound to loopback, requests must name localhost, 127.0.0.1, [::1] or one of these in
+  // their Host header (403 otherwise); given while bound elsewhere, they turn the check on.
+  std::vector<std::string> allowed_hosts;
+  // A connection's time to start its first request, and a request's to arrive whole
+  // (headers and body); slower clients get 408 and their connection is closed.
+  double read_timeout_s = 10;
   // A request without a seed gets a fresh random one (OpenAI's behaviour); false: the
   // default options' seed, so that equal requests get equal answers.
   bool random_seed = true;

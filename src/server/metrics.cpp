@@ -76,7 +76,7 @@ std::string Metrics::Render(const std::vector<Member>& members) const {
   std::string out;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    out += "# HELP specfuse_requests_total API requests by HTTP status\n"
+    out += "# HELP specfuse_requests_total HTTP responses by status, every path and refusal included\n"
            "# TYPE specfuse_requests_total counter\n";
     for (const auto& [status, count] : requests_) {
       out += "specfuse_requests_total{status=\"" + std::to_string(status) + "\"} " +

@@ -31,7 +31,7 @@ class Histogram {
 
 class Metrics {
  public:
-  // An API request (/v1/...) answered with this HTTP status.
+  // A response with this HTTP status (any path, and requests httplib could not parse).
   void CountRequest(int http_status);
   // What one finished answer cost.
   void RecordAnswer(const AnswerSummary& summary);

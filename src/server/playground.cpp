@@ -30,10 +30,11 @@ void Serve(httplib::Server& http, const char* path, const unsigned char* data, s
 
 }  // namespace
 
-void RegisterPlayground(httplib::Server& http) {
+std::vector<std::string> RegisterPlayground(httplib::Server& http) {
   Serve(http, "/", web::kIndexHtml, web::kIndexHtmlSize, "text/html; charset=utf-8");
   Serve(http, "/playground/app.js", web::kAppJs, web::kAppJsSize, "text/javascript; charset=utf-8");
   Serve(http, "/playground/style.css", web::kStyleCss, web::kStyleCssSize, "text/css; charset=utf-8");
+  return {"/", "/playground/app.js", "/playground/style.css"};
 }
 
 }  // namespace specfuse::server

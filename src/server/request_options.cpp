@@ -195,9 +195,10 @@ std::optional<ApiError> ParseChatRequest(const json& body, const EnsembleOptions
     std::string param = "messages[" + std::to_string(i) + "]";
     if (!m.is_object()) return BadRequest("'" + param + "' must be an object", param);
     auto role = m.find("role");
-    if (role == m.end() || !role->is_string()) {
+    if (role == m.end() || role->is_null()) {
       return BadRequest("'" + param + ".role' is required", param + ".role");
     }
+    if (!role->is_string()) return BadRequest("'" + param + ".role' must be a string", param + ".role");
     ChatMessage msg;
     msg.role = role->get<std::string>();
     if (msg.role == "developer") msg.role = "system";

@@ -184,7 +184,8 @@ def test_a_text_completion_has_openais_shape(server):
 def test_a_text_completion_streams(server):
     conn = server.connection()
     conn.request("POST", "/v1/completions", body=json.dumps(
-        {"prompt": OPENING, "max_tokens": 30, "temperature": 0, "stream": True}))
+        {"prompt": OPENING, "max_tokens": 30, "temperature": 0, "stream": True}),
+        headers={"Content-Type": "application/json"})
     r = conn.getresponse()
     assert r.status == 200
     from conftest import read_sse

@@ -36,7 +36,7 @@ def open_stream(srv, prompt, max_tokens=400):
     sock = socket.create_connection(("127.0.0.1", srv.port), timeout=60)
     body = json.dumps({"messages": [{"role": "user", "content": prompt}], "max_tokens": max_tokens,
                        "temperature": 0, "stream": True, "specfuse": {"segment_tokens": 4}})
-    sock.sendall((f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    sock.sendall((f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                   f"Content-Length: {len(body)}\r\n\r\n{body}").encode())
     seen = b""
     while seen.count(b"data: ") < 2:

@@ -18,6 +18,28 @@ namespace llama {
 
 namespace {
 
+// Every occurrence of `from` in text replaced by `to` (text unchanged when from is empty).
+std::string ReplaceAll(std::string text, const std::string& from, const std::string& to) {
+  if (from.empty()) return text;
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+// A string that no message contains, to stand for NUL; "" when no message holds a NUL.
+std::string NulMarker(const std::vector<ChatMessage>& messages) {
+  auto has = [&](const std::string& s) {
+    return std::any_of(messages.begin(), messages.end(),
+                       [&](const ChatMessage& m) { return m.content.find(s) != std::string::npos; });
+  };
+  if (!has(std::string(1, '\0'))) return "";
+  for (int i = 0;; ++i) {
+    std::string marker = "\x1fspecfuse-nul-" + std::to_string(i) + "\x1f";
+    if (!has(marker)) return marker;
+  }
+}
+
 std::mutex g_log_mutex;
 std::string g_last_error;
 bool g_verbose = false;
@@ -157,12 +179,18 @@ Result<std::string> LlamaModel::RenderChat(const std::vector<ChatMessage>& messa
     out += "Assistant:";
     return out;
   }
+  // llama_chat_apply_template takes C strings, which end at a NUL: a NUL inside a message
+  // passes through the template as a marker found nowhere else, and is put back after.
+  const std::string nul = NulMarker(messages);
+  std::vector<std::string> contents;
+  contents.reserve(messages.size());
+  for (const auto& m : messages) contents.push_back(ReplaceAll(m.content, std::string(1, '\0'), nul));
   std::vector<llama_chat_message> chat;
   chat.reserve(messages.size());
   size_t total = 0;
-  for (const auto& m : messages) {
-    chat.push_back({m.role.c_str(), m.content.c_str()});
-    total += m.role.size() + m.content.size();
+  for (size_t i = 0; i < messages.size(); ++i) {
+    chat.push_back({messages[i].role.c_str(), contents[i].c_str()});
+    total += messages[i].role.size() + contents[i].size();
   }
   std::vector<char> buf(2 * total + 1024);
   int n = llama_chat_apply_template(template_.c_str(), chat.data(), chat.size(), true, buf.data(),
@@ -177,7 +205,7 @@ Result<std::string> LlamaModel::RenderChat(const std::vector<ChatMessage>& messa
                          "model '" + name() + "': its chat template is not one llama.cpp knows; set "
                          "chat_template to a known name (chatml, gemma, llama3, ...)");
   }
-  return std::string(buf.data(), n);
+  return ReplaceAll(std::string(buf.data(), n), nul, std::string(1, '\0'));
 }
 
 std::vector<llama_token> LlamaModel::Tokenize(const std::string& text, bool with_special) const {

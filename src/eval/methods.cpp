@@ -6,8 +6,6 @@
 
 namespace specfuse::eval {
 
-namespace {
-
 // The options for one item: its own answer budget when it has one, its task's stops.
 EnsembleOptions ForItem(EnsembleOptions o, const Item& item) {
   if (item.max_tokens > 0) o.max_tokens = item.max_tokens;
@@ -34,8 +32,6 @@ MethodRun FromAnswer(const Answer& a, const Item& item) {
   return r;
 }
 
-}  // namespace
-
 std::vector<Method> AllMethods(const std::vector<Member>& members) {
   std::vector<Method> out;
   for (size_t i = 0; i < members.size(); ++i) {
@@ -56,10 +52,14 @@ std::vector<Method> AllMethods(const std::vector<Member>& members) {
       out.push_back(m);
     }
   }
-  Method best;
-  best.name = "best-of-n";
-  best.kind = Method::Kind::kBestOfN;
-  out.push_back(best);
+  for (auto [name, kind] : {std::pair{"best-of-n", Method::Kind::kBestOfN},
+                            {"mixture-of-agents", Method::Kind::kMixtureOfAgents},
+                            {"self-consistency", Method::Kind::kSelfConsistency}}) {
+    Method m;
+    m.name = name;
+    m.kind = kind;
+    out.push_back(m);
+  }
   return out;
 }
 
@@ -120,39 +120,46 @@ Result<MethodRun> MethodRunner::Run(const Method& method, const Item& item) {
       if (!a.ok()) return a.status();
       return FromAnswer(*a, item);
     }
-    case Method::Kind::kBestOfN: {
-      MethodRun r;
-      std::vector<int> tokens;
-      std::vector<std::string> finish;
-      for (size_t i = 0; i < members_.size(); ++i) {
-        if (members_[i].role == MemberRole::kVerifier) continue;
-        auto alone = Alone(i, item);
-        if (!alone.ok()) return alone.status();
-        r.responders.push_back(members_[i].model->name());
-        r.responses.push_back(alone->answer);
-        tokens.push_back(alone->tokens);
-        finish.push_back(alone->finish_reason);
-        r.model_calls += alone->model_calls;
-        r.wall_ms += alone->wall_ms;
-      }
-      std::vector<std::shared_ptr<Model>> verifiers;
-      for (const auto& m : members_) {
-        if (m.role != MemberRole::kDrafter) verifiers.push_back(m.model);
-      }
-      auto ranked = RerankResponses(verifiers, {{"user", RenderPrompt(item)}}, r.responses, options_.score);
-      if (!ranked.ok()) return ranked.status();
-      r.model_calls += ranked->model_calls;
-      r.wall_ms += ranked->wall_ms;
-      r.combined = ranked->combined;
-      const int best = ranked->best;
-      r.answer = r.responses[best];
-      r.tokens = tokens[best];
-      r.finish_reason = finish[best];
-      r.chosen = r.responders[best];
-      return r;
-    }
+    case Method::Kind::kBestOfN:
+      return BestOfN(item);
+    case Method::Kind::kMixtureOfAgents:
+      return MixtureOfAgents(item);
+    case Method::Kind::kSelfConsistency:
+      return SelfConsistency(item);
   }
   return Status::Error(ErrorCode::kInternal, "unknown method kind");
+}
+
+Result<MethodRun> MethodRunner::BestOfN(const Item& item) {
+  MethodRun r;
+  std::vector<int> tokens;
+  std::vector<std::string> finish;
+  for (size_t i = 0; i < members_.size(); ++i) {
+    if (members_[i].role == MemberRole::kVerifier) continue;
+    auto alone = Alone(i, item);
+    if (!alone.ok()) return alone.status();
+    r.responders.push_back(members_[i].model->name());
+    r.responses.push_back(alone->answer);
+    tokens.push_back(alone->tokens);
+    finish.push_back(alone->finish_reason);
+    r.model_calls += alone->model_calls;
+    r.wall_ms += alone->wall_ms;
+  }
+  std::vector<std::shared_ptr<Model>> verifiers;
+  for (const auto& m : members_) {
+    if (m.role != MemberRole::kDrafter) verifiers.push_back(m.model);
+  }
+  auto ranked = RerankResponses(verifiers, {{"user", RenderPrompt(item)}}, r.responses, options_.score);
+  if (!ranked.ok()) return ranked.status();
+  r.model_calls += ranked->model_calls;
+  r.wall_ms += ranked->wall_ms;
+  r.combined = ranked->combined;
+  const int best = ranked->best;
+  r.answer = r.responses[best];
+  r.tokens = tokens[best];
+  r.finish_reason = finish[best];
+  r.chosen = r.responders[best];
+  return r;
 }
 
 }  // namespace specfuse::eval

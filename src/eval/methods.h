@@ -1,5 +1,9 @@
 // The methods an evaluation compares on the same items: each member alone, SpecFuse with
-// exit and Hedge weights on and off, and best-of-n reranking of the members' full answers.
+// exit and Hedge weights on and off, best-of-n reranking of the members' full answers, and
+// what a user would run instead of an ensemble: mixture-of-agents (the strongest member
+// writes the final answer from every member's) and self-consistency (a majority vote over
+// sampled answers of the strongest member). "Strongest" is the drafting member with the
+// most parameters (the last of equals).
 #pragma once
 
 #include <map>
@@ -12,8 +16,10 @@
 namespace specfuse::eval {
 
 struct Method {
-  enum class Kind { kAlone, kSpecFuse, kBestOfN };
-  std::string name;  // a member's name, "specfuse[-hedge][-noexit]" or "best-of-n"
+  enum class Kind { kAlone, kSpecFuse, kBestOfN, kMixtureOfAgents, kSelfConsistency };
+  // a member's name, "specfuse[-hedge][-noexit]", "best-of-n", "mixture-of-agents" or
+  // "self-consistency"
+  std::string name;
   Kind kind = Kind::kAlone;
   size_t member = 0;  // kAlone: index into the members
   bool exit = true;   // kSpecFuse
@@ -21,7 +27,8 @@ struct Method {
 };
 
 // Every method over these members, in report order: the drafting members alone, then
-// specfuse, specfuse-noexit, specfuse-hedge, specfuse-hedge-noexit, best-of-n.
+// specfuse, specfuse-noexit, specfuse-hedge, specfuse-hedge-noexit, best-of-n,
+// mixture-of-agents, self-consistency.
 std::vector<Method> AllMethods(const std::vector<Member>& members);
 // The methods named in a comma-separated list (empty: all); an unknown name is an error
 // that lists the known ones.
@@ -39,11 +46,26 @@ struct MethodRun {
   int calls_saved_by_exit = 0;
   std::map<std::string, int> rounds_won;
   std::vector<int> active_per_round;  // models taking part in each round
-  // best-of-n: each drafting member's full answer, its combined score, and the pick.
+  // best-of-n: each drafting member's full answer, its combined score, and the pick;
+  // mixture-of-agents: the members' answers and the aggregator; self-consistency: the
+  // samples, their vote keys, and the winning key.
   std::vector<std::string> responders, responses;
   std::vector<double> combined;
   std::string chosen;
+  std::vector<std::string> votes;
 };
+
+// Self-consistency's samples and their temperature.
+constexpr int kSelfConsistencySamples = 5;
+constexpr float kSelfConsistencyTemperature = 0.7f;
+
+// The steps every method shares. ForItem: the run's options with the item's answer budget
+// and its task's stop strings. AskItem: the item's prompt answered after its task's
+// response prefix. FromAnswer: what a method records of an answer (its text after the
+// prefix).
+EnsembleOptions ForItem(EnsembleOptions options, const Item& item);
+Result<Answer> AskItem(Conversation* conversation, const Item& item);
+MethodRun FromAnswer(const Answer& answer, const Item& item);
 
 // Runs methods on items with one loaded ensemble. Deterministic under the options' seed:
 // every run of a (method, item) starts fresh contexts with the same seeds. Not
@@ -55,6 +77,10 @@ class MethodRunner {
 
  private:
   Result<MethodRun> Alone(size_t member, const Item& item);
+  Result<MethodRun> BestOfN(const Item& item);
+  Result<MethodRun> MixtureOfAgents(const Item& item);
+  Result<MethodRun> SelfConsistency(const Item& item);
+  size_t Strongest() const;
   std::vector<Member> members_;
   EnsembleOptions options_;
   // Members' answers to the current item, reused by best-of-n (they are the same runs).

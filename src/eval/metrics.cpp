@@ -270,6 +270,26 @@ Result<ItemScore> ScoreResponse(const Item& item, const std::string& response) {
   return s;
 }
 
+std::string VoteKey(const Item& item, const std::string& response) {
+  switch (item.task) {
+    case Task::kMath: {
+      auto n = ExtractFinalNumber(response);
+      if (!n) return "";
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.10g", std::strtod(n->c_str(), nullptr));
+      return buf;
+    }
+    case Task::kChoice: {
+      char c = ExtractChoice(response, item.choices);
+      return c ? std::string(1, c) : "";
+    }
+    case Task::kShort:
+      return SquadNormalize(ShortAnswerOf(response));
+    default:
+      return "";
+  }
+}
+
 const char* HeadlineMetric(Task task) {
   switch (task) {
     case Task::kArithmetic:

@@ -50,6 +50,11 @@ struct ItemScore {
 };
 Result<ItemScore> ScoreResponse(const Item& item, const std::string& response);
 
+// What self-consistency votes on: the final number (math, as a canonical decimal), the
+// chosen letter (choice), the normalized short answer (short); "" for the other tasks and
+// for responses that give none.
+std::string VoteKey(const Item& item, const std::string& response);
+
 // The headline metric's name per task, for reports.
 const char* HeadlineMetric(Task task);
 

@@ -31,8 +31,11 @@ nlohmann::json RecordJson(const Method& method, const Item& item, const MethodRu
   if (!run.responses.empty()) {
     j["responses"] = nlohmann::json::array();
     for (size_t i = 0; i < run.responses.size(); ++i) {
-      j["responses"].push_back(
-          {{"model", run.responders[i]}, {"text", run.responses[i]}, {"combined", run.combined[i]}});
+      nlohmann::json r = {{"text", run.responses[i]}};
+      if (i < run.responders.size()) r["model"] = run.responders[i];
+      if (i < run.combined.size()) r["combined"] = run.combined[i];
+      if (i < run.votes.size()) r["vote"] = run.votes[i];
+      j["responses"].push_back(r);
     }
     j["chosen"] = run.chosen;
   }

@@ -18,7 +18,8 @@ namespace specfuse::eval {
 // One result line: {"method", "id", "task", "answer", "score", "metrics", "tokens",
 // "model_calls", "wall_ms", "finish_reason", "settings", ...} plus "rounds",
 // "calls_saved_by_exit", "rounds_won", "active_per_round" for SpecFuse methods and
-// "responses", "chosen" for best-of-n. Everything but wall_ms is deterministic.
+// "responses" (text, and model, combined or vote where the method has them) and "chosen"
+// for best-of-n, mixture-of-agents and self-consistency. Everything but wall_ms is deterministic.
 nlohmann::json RecordJson(const Method& method, const Item& item, const MethodRun& run,
                           const ItemScore& score, const nlohmann::json& settings);
 

@@ -1,0 +1,65 @@
+"""Markdown tables of a standard-benchmark run (scripts/eval_benchmarks.sh): one table per
+benchmark and split, every method of every run on it, with 95% bootstrap intervals, the
+paired difference to the best member alone in that run, costs, and the members' published
+numbers where they exist.
+
+Usage: report.py RESULTS_DIR [PLAN]   (prints Markdown)
+"""
+import glob
+import json
+import os
+import sys
+
+# Published numbers of the members, for checking the harness (../shared notes):
+# Qwen2.5-Coder Technical Report (arXiv 2409.12186 v3) Table 16, instruct models, EvalPlus
+# pass@1 greedy zero-shot chat; SmolLM2-135M-Instruct model card (lighteval).
+PUBLISHED = {
+    ("humaneval", "qwen2.5-coder-0.5b"): "61.6 (Qwen2.5-Coder report, Table 16)",
+    ("humaneval", "qwen2.5-coder-1.5b"): "70.7 (Qwen2.5-Coder report, Table 16)",
+    ("mbpp", "qwen2.5-coder-0.5b"): "52.4 (EvalPlus MBPP, 378 items; Table 16)",
+    ("mbpp", "qwen2.5-coder-1.5b"): "69.2 (EvalPlus MBPP, 378 items; Table 16)",
+    ("arc-challenge", "smollm2-135m"): "37.3 (ARC easy+challenge average, model card)",
+    ("mmlu", "smollm2-135m"): "29.3 (MMLU cloze, model card)",
+    ("gsm8k", "smollm2-135m"): "1.4 (5-shot, model card)",
+}
+
+
+def benchmark_of(summary):
+    files = summary.get("subset", {}).get("data", [])
+    base = os.path.basename(files[0]) if files else "?"
+    parts = base.split(".")
+    return parts[0], (parts[1] if len(parts) > 2 else "?")
+
+
+def fmt_ci(m):
+    return f"{100 * m['mean']:.1f} [{100 * m['low']:.1f}, {100 * m['high']:.1f}]"
+
+
+def main():
+    out = sys.argv[1]
+    groups = {}
+    for path in sorted(glob.glob(os.path.join(out, "*.summary.json"))):
+        s = json.load(open(path))
+        run = os.path.basename(path)[: -len(".summary.json")]
+        groups.setdefault(benchmark_of(s), []).append((run, s))
+    for (bench, split), runs in sorted(groups.items()):
+        print(f"### {bench} ({split})\n")
+        print("| run | method | items | score % [95% CI] | vs best member alone, paired [95% CI] | published | tokens | model calls | wall s |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for run, s in runs:
+            g = s["tasks"]["overall"]
+            ref = s.get("reference", "")
+            sub = s.get("subset", {})
+            for method, m in g["methods"].items():
+                d = m.get("vs_reference")
+                diff = "" if method == ref or not d else fmt_ci(d)
+                pub = PUBLISHED.get((bench, method), "")
+                print(f"| {run} | {method} | {g['n']} | {fmt_ci(m['score'])} | {diff} | {pub} | "
+                      f"{m['tokens']:.0f} | {m['model_calls']:.1f} | {m['wall_s']:.2f} |")
+        print(f"\nReference (best member alone) per run: " +
+              ", ".join(f"{run}: {s.get('reference', '')}" for run, s in runs) +
+              f". Items: {'all' if not sub.get('limit') else str(sub['limit']) + ' sampled with seed ' + str(sub.get('sample_seed'))}.\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -168,6 +169,8 @@ int EvalCommand(const EnsembleFlags& ensemble, const EvalFlags& flags) {
     }
   }
   items = Stratify(items, flags.limit, flags.sample_seed);
+  // Each job holds at most one query per model at a time.
+  for (auto& m : config->members) m.llama.max_sequences = std::max(m.llama.max_sequences, flags.jobs);
   auto members = LoadMembers(*config);
   if (!members.ok()) return Fail(members.status());
   auto methods = SelectMethods(*members, flags.methods);

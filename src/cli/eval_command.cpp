@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -26,7 +27,8 @@ int Fail(const Status& s) {
 
 // What a results line must agree on to be reused: the members and every option that
 // changes an answer.
-nlohmann::json Settings(const EnsembleConfig& config, const std::vector<Member>& members) {
+nlohmann::json Settings(const EnsembleConfig& config, const std::vector<Member>& members,
+                        const std::string& system) {
   const EnsembleOptions& o = config.options;
   nlohmann::json j;
   for (size_t i = 0; i < members.size(); ++i) {
@@ -50,6 +52,7 @@ nlohmann::json Settings(const EnsembleConfig& config, const std::vector<Member>&
                {"epsilon", o.exit.epsilon},
                {"min_active", o.exit.min_active}};
   j["stop"] = o.stop;
+  if (!system.empty()) j["system"] = system;  // absent when unused, as files before it
   return j;
 }
 
@@ -87,12 +90,34 @@ class Progress {
   Clock::time_point start_;
 };
 
+// Scores every record of the results file whose item is among items again (the answers
+// stay), and rewrites the file.
+Status Rescore(const std::vector<eval::Item>& items, eval::ResultsFile* results) {
+  using namespace specfuse::eval;
+  std::map<std::string, const Item*> by_id;
+  for (const auto& item : items) by_id[item.id] = &item;
+  std::vector<nlohmann::json> records = results->records();
+  int changed = 0, rescored = 0;
+  for (auto& r : records) {
+    auto it = by_id.find(r["id"].get<std::string>());
+    if (it == by_id.end()) continue;
+    auto score = ScoreResponse(*it->second, r["answer"].get<std::string>());
+    if (!score.ok()) return Status::Error(score.status().code(), it->first + ": " + score.status().message());
+    changed += r["score"].get<double>() != score->score ? 1 : 0;
+    r["score"] = score->score;
+    r["metrics"] = score->metrics;
+    ++rescored;
+  }
+  std::fprintf(stderr, "rescored %d answers; %d scores changed\n", rescored, changed);
+  return results->Replace(std::move(records));
+}
+
 // Answers every pending (item, method) pair, `jobs` items at a time: each worker takes the
 // next item and runs all its methods with its own MethodRunner. The first error stops the
 // others after their current method; what finished is kept in the results file.
 Status RunItems(const std::vector<eval::Item>& items, const std::vector<eval::Method>& methods,
-                const std::vector<Member>& members, const EnsembleConfig& config, int jobs, int pending,
-                eval::ResultsFile* results) {
+                const std::vector<Member>& members, const EnsembleConfig& config, const EvalFlags& flags,
+                int pending, eval::ResultsFile* results) {
   using namespace specfuse::eval;
   std::mutex mu;  // guards results, progress, done and failure
   Progress progress(pending);
@@ -100,9 +125,11 @@ Status RunItems(const std::vector<eval::Item>& items, const std::vector<eval::Me
   Status failure = Status::Ok();
   std::atomic<size_t> next{0};
   std::atomic<bool> stop{false};
-  const nlohmann::json settings = Settings(config, members);
+  const nlohmann::json settings = Settings(config, members, flags.system);
+  const std::string& system = flags.system;
+  const int jobs = flags.jobs;
   auto worker = [&] {
-    MethodRunner runner(members, config.options);
+    MethodRunner runner(members, config.options, system);
     for (size_t k; !stop && (k = next++) < items.size();) {
       const Item& item = items[k];
       for (const auto& m : methods) {
@@ -149,6 +176,10 @@ void AddEvalFlags(CLI::App* app, EvalFlags* f) {
                   "Items answered concurrently; their decodes share forward passes (default 1; "
                   "with more, answers can differ in the last digits of the logits)")
       ->check(CLI::Range(1, 256));
+  app->add_option("--system", f->system, "A system message before every item's prompt (default: none)");
+  app->add_flag("--rescore", f->rescore,
+                "Score the answers already in --out again with the current metrics (after a metric "
+                "changed), rewriting the file, before running what is missing");
 }
 
 int EvalCommand(const EnsembleFlags& ensemble, const EvalFlags& flags) {
@@ -175,9 +206,13 @@ int EvalCommand(const EnsembleFlags& ensemble, const EvalFlags& flags) {
   if (!members.ok()) return Fail(members.status());
   auto methods = SelectMethods(*members, flags.methods);
   if (!methods.ok()) return Fail(methods.status());
-  auto results = ResultsFile::Open(flags.out, Settings(*config, *members));
+  auto results = ResultsFile::Open(flags.out, Settings(*config, *members, flags.system));
   if (!results.ok()) return Fail(results.status());
 
+  if (flags.rescore) {
+    Status s = Rescore(items, &*results);
+    if (!s.ok()) return Fail(s);
+  }
   // Items outside, methods inside: a run stopped early has every method on the same items.
   int pending = 0;
   for (const auto& item : items) {
@@ -186,7 +221,7 @@ int EvalCommand(const EnsembleFlags& ensemble, const EvalFlags& flags) {
   std::fprintf(stderr, "%zu items x %zu methods: %d to run, %zu already in %s (%d jobs)\n", items.size(),
                methods->size(), pending, items.size() * methods->size() - pending, flags.out.c_str(),
                flags.jobs);
-  Status failed = RunItems(items, *methods, *members, *config, flags.jobs, pending, &*results);
+  Status failed = RunItems(items, *methods, *members, *config, flags, pending, &*results);
   if (!failed.ok()) return Fail(failed);
 
   nlohmann::json summary = Summarize(results->records(), items, *methods);

@@ -18,6 +18,8 @@ struct EvalFlags {
   int limit = 0;                  // the first N items of each task type; 0 = all; tasks interleaved
   uint64_t sample_seed = 0;       // != 0: --limit takes a sample drawn from this seed
   int jobs = 1;                   // items answered concurrently over the loaded models
+  std::string system;             // a system message before every item's prompt
+  bool rescore = false;           // score the answers already in --out again, with today's metrics
 };
 
 void AddEvalFlags(CLI::App* app, EvalFlags* flags);

@@ -52,8 +52,8 @@ Result<MethodRun> MethodRunner::MixtureOfAgents(const Item& item) {
   }
   const size_t agg = Strongest();
   Conversation c({members_[agg]}, ForItem(options_, item));
-  auto a = c.ReplyAfter({{"system", AggregatorSystem(r.responses)}, {"user", RenderPrompt(item)}},
-                        ResponsePrefix(item));
+  const std::string system = (system_.empty() ? "" : system_ + "\n\n") + AggregatorSystem(r.responses);
+  auto a = c.ReplyAfter(ItemMessages(item, system), ResponsePrefix(item));
   if (!a.ok()) return a.status();
   MethodRun final_run = FromAnswer(*a, item);
   final_run.responders = std::move(r.responders);
@@ -76,7 +76,7 @@ Result<MethodRun> MethodRunner::SelfConsistency(const Item& item) {
     Member m = members_[best];
     m.temperature = -1.0f;
     Conversation c({m}, o);
-    auto a = AskItem(&c, item);
+    auto a = AskItem(&c, item, system_);
     if (!a.ok()) return a.status();
     samples.push_back(FromAnswer(*a, item));
     r.responses.push_back(samples.back().answer);

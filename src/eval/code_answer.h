@@ -14,7 +14,14 @@ namespace specfuse::eval {
 // response.
 std::string ExtractCode(const std::string& response);
 
-// Runs the response's code followed by the item's tests in the sandbox.
+// The program that tests a response: it parses the response's code with Python's ast
+// module and runs only its top-level imports, function and class definitions and
+// assignments of call-free values (EvalPlus's sanitizing, which drops the prints, asserts
+// and __main__ blocks that models write after their solution), then the item's tests.
+// Code that does not parse fails with its SyntaxError.
+std::string CodeTestProgram(const Item& item, const std::string& response);
+
+// Runs CodeTestProgram in the sandbox.
 Result<SandboxRun> RunCodeTests(const Item& item, const std::string& response,
                                 const SandboxLimits& limits = {});
 

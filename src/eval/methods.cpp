@@ -13,9 +13,16 @@ EnsembleOptions ForItem(EnsembleOptions o, const Item& item) {
   return o;
 }
 
+std::vector<ChatMessage> ItemMessages(const Item& item, const std::string& system) {
+  std::vector<ChatMessage> m;
+  if (!system.empty()) m.push_back({"system", system});
+  m.push_back({"user", RenderPrompt(item)});
+  return m;
+}
+
 // The item's question, answered after the task's response prefix.
-Result<Answer> AskItem(Conversation* c, const Item& item) {
-  return c->ReplyAfter({{"user", RenderPrompt(item)}}, ResponsePrefix(item));
+Result<Answer> AskItem(Conversation* c, const Item& item, const std::string& system) {
+  return c->ReplyAfter(ItemMessages(item, system), ResponsePrefix(item));
 }
 
 MethodRun FromAnswer(const Answer& a, const Item& item) {
@@ -89,8 +96,8 @@ Result<std::vector<Method>> SelectMethods(const std::vector<Member>& members, co
   return out;
 }
 
-MethodRunner::MethodRunner(std::vector<Member> members, EnsembleOptions options)
-    : members_(std::move(members)), options_(std::move(options)) {}
+MethodRunner::MethodRunner(std::vector<Member> members, EnsembleOptions options, std::string system)
+    : members_(std::move(members)), options_(std::move(options)), system_(std::move(system)) {}
 
 Result<MethodRun> MethodRunner::Alone(size_t member, const Item& item) {
   if (memo_item_ != item.id) {
@@ -100,7 +107,7 @@ Result<MethodRun> MethodRunner::Alone(size_t member, const Item& item) {
   auto it = memo_.find(member);
   if (it != memo_.end()) return it->second;
   Conversation c({members_[member]}, ForItem(options_, item));
-  auto a = AskItem(&c, item);
+  auto a = AskItem(&c, item, system_);
   if (!a.ok()) return a.status();
   MethodRun r = FromAnswer(*a, item);
   memo_[member] = r;
@@ -116,7 +123,7 @@ Result<MethodRun> MethodRunner::Run(const Method& method, const Item& item) {
       o.exit.enabled = method.exit;
       o.weights = method.weights;
       Conversation c(members_, o);
-      auto a = AskItem(&c, item);
+      auto a = AskItem(&c, item, system_);
       if (!a.ok()) return a.status();
       return FromAnswer(*a, item);
     }
@@ -149,7 +156,7 @@ Result<MethodRun> MethodRunner::BestOfN(const Item& item) {
   for (const auto& m : members_) {
     if (m.role != MemberRole::kDrafter) verifiers.push_back(m.model);
   }
-  auto ranked = RerankResponses(verifiers, {{"user", RenderPrompt(item)}}, r.responses, options_.score);
+  auto ranked = RerankResponses(verifiers, ItemMessages(item, system_), r.responses, options_.score);
   if (!ranked.ok()) return ranked.status();
   r.model_calls += ranked->model_calls;
   r.wall_ms += ranked->wall_ms;

@@ -63,8 +63,10 @@ constexpr float kSelfConsistencyTemperature = 0.7f;
 // and its task's stop strings. AskItem: the item's prompt answered after its task's
 // response prefix. FromAnswer: what a method records of an answer (its text after the
 // prefix).
+// ItemMessages: the system message (when not empty) and the item's prompt.
 EnsembleOptions ForItem(EnsembleOptions options, const Item& item);
-Result<Answer> AskItem(Conversation* conversation, const Item& item);
+std::vector<ChatMessage> ItemMessages(const Item& item, const std::string& system);
+Result<Answer> AskItem(Conversation* conversation, const Item& item, const std::string& system);
 MethodRun FromAnswer(const Answer& answer, const Item& item);
 
 // Runs methods on items with one loaded ensemble. Deterministic under the options' seed:
@@ -72,7 +74,8 @@ MethodRun FromAnswer(const Answer& answer, const Item& item);
 // thread-safe.
 class MethodRunner {
  public:
-  MethodRunner(std::vector<Member> members, EnsembleOptions options);
+  // system: a system message before every item's prompt ("" for none).
+  MethodRunner(std::vector<Member> members, EnsembleOptions options, std::string system = "");
   Result<MethodRun> Run(const Method& method, const Item& item);
 
  private:
@@ -83,6 +86,7 @@ class MethodRunner {
   size_t Strongest() const;
   std::vector<Member> members_;
   EnsembleOptions options_;
+  std::string system_;
   // Members' answers to the current item, reused by best-of-n (they are the same runs).
   std::string memo_item_;
   std::map<size_t, MethodRun> memo_;

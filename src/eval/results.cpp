@@ -107,6 +107,21 @@ Status ResultsFile::Append(const nlohmann::json& record) {
   return Status::Ok();
 }
 
+Status ResultsFile::Replace(std::vector<nlohmann::json> records) {
+  const std::string tmp = path_ + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    for (const auto& r : records) out << r.dump() << '\n';
+    out.flush();
+    if (!out) return Status::Error(ErrorCode::kInvalidArgument, "cannot write '" + tmp + "'");
+  }
+  if (std::rename(tmp.c_str(), path_.c_str()) != 0) {
+    return Status::Error(ErrorCode::kInvalidArgument, "cannot replace '" + path_ + "'");
+  }
+  records_ = std::move(records);
+  return Status::Ok();
+}
+
 namespace {
 
 nlohmann::json IntervalJson(const Interval& i) { return {{"mean", i.mean}, {"low", i.low}, {"high", i.high}}; }

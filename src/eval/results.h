@@ -35,6 +35,9 @@ class ResultsFile {
   bool Done(const std::string& method, const std::string& id) const;
   // Appends one line and flushes it to the file before returning.
   Status Append(const nlohmann::json& record);
+  // Replaces every record (the same pairs, rescored): written to a temporary file that
+  // then takes the file's place, so an interruption leaves the old file whole.
+  Status Replace(std::vector<nlohmann::json> records);
   const std::vector<nlohmann::json>& records() const { return records_; }
 
  private:

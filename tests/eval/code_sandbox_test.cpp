@@ -137,5 +137,26 @@ TEST(RunCodeTests, RunsTheItemsTestsAfterTheAnswersCode) {
   EXPECT_FALSE(bad->passed);
 }
 
+TEST(RunCodeTests, RunsOnlyTheDefinitionsOfTheAnswer) {
+  // As EvalPlus sanitizes: the model's own prints, a wrong assert of its own and a
+  // __main__ block are dropped; imports, definitions and constant assignments stay.
+  Item item;
+  item.task = Task::kCode;
+  item.tests = "assert scale([1, 2]) == [3, 6]\n";
+  const std::string answer =
+      "```python\nfrom typing import List\nFACTOR = 3\n\n"
+      "def scale(xs: List[int]) -> List[int]:\n    return [FACTOR * x for x in xs]\n\n"
+      "print(scale([1]))\nassert scale([1]) == [4], 'my own test is wrong'\n"
+      "if __name__ == '__main__':\n    raise SystemExit(1)\n```";
+  auto run = RunCodeTests(item, answer);
+  ASSERT_TRUE(run.ok());
+  EXPECT_TRUE(run->passed) << run->output;
+  EXPECT_EQ(run->output, "");
+  auto broken = RunCodeTests(item, "```python\ndef scale(xs:\n    return xs\n```");
+  ASSERT_TRUE(broken.ok());
+  EXPECT_FALSE(broken->passed);
+  EXPECT_NE(broken->output.find("SyntaxError"), std::string::npos) << broken->output;
+}
+
 }  // namespace
 }  // namespace specfuse::eval

@@ -31,6 +31,63 @@ def benchmark_of(summary):
     return parts[0], (parts[1] if len(parts) > 2 else "?")
 
 
+ENSEMBLE_METHODS = ("specfuse", "best-of-n", "mixture-of-agents", "self-consistency")
+
+
+def scores_of(path):
+    """{(method, id): score} of a results file."""
+    out = {}
+    for line in open(path):
+        r = json.loads(line)
+        out[(r["method"], r["id"])] = r["score"]
+    return out
+
+
+def paired(a, b, seed=1, resamples=1000):
+    """Mean of a - b over paired items with a 95% percentile bootstrap interval."""
+    import random
+    d = [x - y for x, y in zip(a, b)]
+    rng = random.Random(seed)
+    means = sorted(sum(rng.choice(d) for _ in d) / len(d) for _ in range(resamples))
+    return {"mean": sum(d) / len(d), "low": means[int(0.025 * resamples)], "high": means[int(0.975 * resamples) - 1]}
+
+
+def settings_members(path):
+    with open(path) as f:
+        first = json.loads(f.readline())
+    return [m["name"] for m in first["settings"]["members"]]
+
+
+def cross_run_table(runs, out):
+    """Every ensemble method of every run against the best of its own ensemble's members
+    alone (from whichever run of the benchmark answered them), paired over the items both
+    answered."""
+    scores = {run: scores_of(os.path.join(out, run + ".jsonl")) for run, _ in runs}
+    alone = {}  # member -> {id: score}
+    for run, _ in runs:
+        for (m, i), x in scores[run].items():
+            if not m.startswith(ENSEMBLE_METHODS):
+                alone.setdefault(m, {})[i] = x
+    rows = []
+    for run, s in runs:
+        members = [m for m in settings_members(os.path.join(out, run + ".jsonl")) if m in alone]
+        if not members:
+            continue
+        best = max(members, key=lambda m: sum(alone[m].values()) / len(alone[m]))
+        for method in s["tasks"]["overall"]["methods"]:
+            if not method.startswith(ENSEMBLE_METHODS):
+                continue
+            ids = [i for (m, i) in scores[run] if m == method and i in alone[best]]
+            if ids:
+                d = paired([scores[run][(method, i)] for i in ids], [alone[best][i] for i in ids])
+                rows.append(f"| {run} | {method} | {best} | {len(ids)} | {fmt_ci(d)} |")
+    if rows:
+        print("Each ensemble method against the best of its own members alone, paired:\n")
+        print("| run | method | best member | items | difference, points [95% CI] |")
+        print("|---|---|---|---|---|")
+        print("\n".join(rows) + "\n")
+
+
 def fmt_ci(m):
     return f"{100 * m['mean']:.1f} [{100 * m['low']:.1f}, {100 * m['high']:.1f}]"
 
@@ -56,7 +113,9 @@ def main():
                 pub = PUBLISHED.get((bench, method), "")
                 print(f"| {run} | {method} | {g['n']} | {fmt_ci(m['score'])} | {diff} | {pub} | "
                       f"{m['tokens']:.0f} | {m['model_calls']:.1f} | {m['wall_s']:.2f} |")
-        print(f"\nReference (best member alone) per run: " +
+        print()
+        cross_run_table(runs, out)
+        print(f"Reference (best member alone) per run: " +
               ", ".join(f"{run}: {s.get('reference', '')}" for run, s in runs) +
               f". Items: {'all' if not sub.get('limit') else str(sub['limit']) + ' sampled with seed ' + str(sub.get('sample_seed'))}.\n")
 

@@ -25,22 +25,8 @@ DOWNLOADS=$CACHE/downloads
 
 note() { printf '    %s\n' "$*" >&2; }
 die() { printf 'fetch_benchmarks: error: %s\n' "$*" >&2; exit 1; }
-sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
-
-fetch() {
-  local url=$1 sum=$2 dest=$3
-  if [ -f "$dest" ] && [ "$(sha256_of "$dest")" = "$sum" ]; then
-    note "cached: $(basename "$dest")"
-    return 0
-  fi
-  note "downloading $(basename "$dest")"
-  mkdir -p "$(dirname "$dest")"
-  curl -fL --retry 3 --progress-bar -o "$dest.tmp" "$url" || die "download failed: $url"
-  local got
-  got=$(sha256_of "$dest.tmp")
-  [ "$got" = "$sum" ] || { rm -f "$dest.tmp"; die "checksum mismatch for $url: expected $sum, got $got"; }
-  mv "$dest.tmp" "$dest"
-}
+# shellcheck source=scripts/fetch.sh
+. "$ROOT/scripts/fetch.sh"
 
 # The manifest's files are all present (with --check: and hash to their recorded sha256).
 manifest_ok() {

@@ -41,15 +41,8 @@ size_t MethodRunner::Strongest() const {
 
 Result<MethodRun> MethodRunner::MixtureOfAgents(const Item& item) {
   MethodRun r;
-  for (size_t i = 0; i < members_.size(); ++i) {
-    if (members_[i].role == MemberRole::kVerifier) continue;
-    auto alone = Alone(i, item);
-    if (!alone.ok()) return alone.status();
-    r.responders.push_back(members_[i].model->name());
-    r.responses.push_back(alone->answer);
-    r.model_calls += alone->model_calls;
-    r.wall_ms += alone->wall_ms;
-  }
+  Status collected = CollectAlone(item, &r, nullptr);
+  if (!collected.ok()) return collected;
   const size_t agg = Strongest();
   Conversation c({members_[agg]}, ForItem(options_, item));
   const std::string system = (system_.empty() ? "" : system_ + "\n\n") + AggregatorSystem(r.responses);

@@ -137,21 +137,25 @@ Result<MethodRun> MethodRunner::Run(const Method& method, const Item& item) {
   return Status::Error(ErrorCode::kInternal, "unknown method kind");
 }
 
-Result<MethodRun> MethodRunner::BestOfN(const Item& item) {
-  MethodRun r;
-  std::vector<int> tokens;
-  std::vector<std::string> finish;
+Status MethodRunner::CollectAlone(const Item& item, MethodRun* r, std::vector<MethodRun>* runs) {
   for (size_t i = 0; i < members_.size(); ++i) {
     if (members_[i].role == MemberRole::kVerifier) continue;
     auto alone = Alone(i, item);
     if (!alone.ok()) return alone.status();
-    r.responders.push_back(members_[i].model->name());
-    r.responses.push_back(alone->answer);
-    tokens.push_back(alone->tokens);
-    finish.push_back(alone->finish_reason);
-    r.model_calls += alone->model_calls;
-    r.wall_ms += alone->wall_ms;
+    r->responders.push_back(members_[i].model->name());
+    r->responses.push_back(alone->answer);
+    r->model_calls += alone->model_calls;
+    r->wall_ms += alone->wall_ms;
+    if (runs) runs->push_back(*alone);
   }
+  return Status::Ok();
+}
+
+Result<MethodRun> MethodRunner::BestOfN(const Item& item) {
+  MethodRun r;
+  std::vector<MethodRun> runs;
+  Status collected = CollectAlone(item, &r, &runs);
+  if (!collected.ok()) return collected;
   std::vector<std::shared_ptr<Model>> verifiers;
   for (const auto& m : members_) {
     if (m.role != MemberRole::kDrafter) verifiers.push_back(m.model);
@@ -163,8 +167,8 @@ Result<MethodRun> MethodRunner::BestOfN(const Item& item) {
   r.combined = ranked->combined;
   const int best = ranked->best;
   r.answer = r.responses[best];
-  r.tokens = tokens[best];
-  r.finish_reason = finish[best];
+  r.tokens = runs[best].tokens;
+  r.finish_reason = runs[best].finish_reason;
   r.chosen = r.responders[best];
   return r;
 }

@@ -80,6 +80,9 @@ class MethodRunner {
 
  private:
   Result<MethodRun> Alone(size_t member, const Item& item);
+  // Every drafting member's answer alone into r (responders, responses, calls, time),
+  // and each run into runs when given.
+  Status CollectAlone(const Item& item, MethodRun* r, std::vector<MethodRun>* runs);
   Result<MethodRun> BestOfN(const Item& item);
   Result<MethodRun> MixtureOfAgents(const Item& item);
   Result<MethodRun> SelfConsistency(const Item& item);

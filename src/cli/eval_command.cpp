@@ -126,10 +126,8 @@ Status RunItems(const std::vector<eval::Item>& items, const std::vector<eval::Me
   std::atomic<size_t> next{0};
   std::atomic<bool> stop{false};
   const nlohmann::json settings = Settings(config, members, flags.system);
-  const std::string& system = flags.system;
-  const int jobs = flags.jobs;
   auto worker = [&] {
-    MethodRunner runner(members, config.options, system);
+    MethodRunner runner(members, config.options, flags.system);
     for (size_t k; !stop && (k = next++) < items.size();) {
       const Item& item = items[k];
       for (const auto& m : methods) {
@@ -154,7 +152,7 @@ Status RunItems(const std::vector<eval::Item>& items, const std::vector<eval::Me
     }
   };
   std::vector<std::thread> threads;
-  for (int j = 0; j < std::max(1, jobs); ++j) threads.emplace_back(worker);
+  for (int j = 0; j < std::max(1, flags.jobs); ++j) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
   return failure;
 }
@@ -167,7 +165,7 @@ void AddEvalFlags(CLI::App* app, EvalFlags* f) {
   app->add_option("--summary", f->summary, "Summary JSON (default: the --out name with .summary.json)");
   app->add_option("--methods", f->methods,
                   "Comma-separated methods: member names, specfuse, specfuse-noexit, specfuse-hedge, "
-                  "specfuse-hedge-noexit, best-of-n (default: all)");
+                  "specfuse-hedge-noexit, best-of-n, mixture-of-agents, self-consistency (default: all)");
   app->add_option("--limit", f->limit, "Use the first N items of each task type (default: all)");
   app->add_option("--sample-seed", f->sample_seed,
                   "With --limit: take a random sample of N items per task drawn from this seed "

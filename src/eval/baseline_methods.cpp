@@ -1,6 +1,5 @@
 // What a user would run instead of an ensemble: mixture-of-agents and self-consistency
 // (eval/methods.h).
-#include <cmath>
 #include <map>
 
 #include "eval/methods.h"

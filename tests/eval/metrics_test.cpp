@@ -120,5 +120,24 @@ TEST(BootstrapMean, IsFixedByTheSeedAndMatchesTheNormalApproximation) {
   EXPECT_NEAR(a.high, 0.598, 0.03);
 }
 
+TEST(VoteKey, IsTheAnswerSelfConsistencyVotesOn) {
+  Item math;
+  math.task = Task::kMath;
+  EXPECT_EQ(VoteKey(math, "So 3 + 4 = 7. The answer is 7.00."), "7");
+  EXPECT_EQ(VoteKey(math, "The answer is $1,250.5"), "1250.5");
+  EXPECT_EQ(VoteKey(math, "I do not know."), "");
+  Item choice;
+  choice.task = Task::kChoice;
+  choice.choices = {"Rome", "Paris", "Oslo"};
+  EXPECT_EQ(VoteKey(choice, "The answer is (B)."), "B");
+  EXPECT_EQ(VoteKey(choice, "None of them."), "");
+  Item trivia;
+  trivia.task = Task::kShort;
+  EXPECT_EQ(VoteKey(trivia, "The Eiffel Tower!\nIt is in Paris."), "eiffel tower");
+  Item code;
+  code.task = Task::kCode;
+  EXPECT_EQ(VoteKey(code, "def f(): pass"), "");
+}
+
 }  // namespace
 }  // namespace specfuse::eval

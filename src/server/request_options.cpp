@@ -1,7 +1,9 @@
 #include "server/request_options.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
 
 namespace specfuse::server {
 
@@ -46,6 +48,174 @@ std::optional<ApiError> GetBool(const json& obj, const char* key, const std::str
   if (it == obj.end() || it->is_null()) return std::nullopt;
   if (!it->is_boolean()) return BadRequest("'" + param + "' must be true or false", param);
   *out = it->get<bool>();
+  return std::nullopt;
+}
+
+// What a request field does here. Every field of OpenAI's request schemas has a row in its
+// endpoint's table (docs/SERVER.md lists them); a field in no row is refused as unknown.
+enum class Disposition {
+  kSupported,  // parsed and honoured by the parsers below
+  kIgnored,    // accepted without effect, which OpenAI's meaning of the field allows
+  kRefused,    // 400 unsupported_parameter naming the field
+};
+
+struct FieldRule {
+  const char* name;
+  Disposition disposition;
+  // The non-null values taken without effect; values outside it are refused. Unset: every
+  // value of an ignored field, none of a refused one. Must not recurse (bodies nest deep).
+  bool (*accepts)(const json&) = nullptr;
+  const char* advice = "";  // why specfuse refuses it and what to send instead
+};
+
+bool IsZero(const json& v) { return v.is_number() && v.get<double>() == 0; }
+bool IsOne(const json& v) { return v.is_number_integer() && v.get<int64_t>() == 1; }
+bool IsFalse(const json& v) { return v.is_boolean() && !v.get<bool>(); }
+bool IsEmptyArray(const json& v) { return v.is_array() && v.empty(); }
+bool IsEmptyObject(const json& v) { return v.is_object() && v.empty(); }
+bool IsEmptyString(const json& v) { return v == ""; }
+bool IsNone(const json& v) { return v == "none"; }
+bool IsMedium(const json& v) { return v == "medium"; }
+bool IsTextOnly(const json& v) { return v.is_array() && v.size() == 1 && v[0] == "text"; }
+
+bool IsTextFormat(const json& v) {
+  return v.is_object() && v.size() == 1 && v.contains("type") && v["type"] == "text";
+}
+
+bool IsStandardTier(const json& v) { return v == "auto" || v == "default"; }
+
+using enum Disposition;
+
+constexpr FieldRule kFrequencyPenalty = {"frequency_penalty", kRefused, IsZero,
+                                         "no repetition penalties; remove it or send 0"};
+constexpr FieldRule kPresencePenalty = {"presence_penalty", kRefused, IsZero,
+                                        "no repetition penalties; remove it or send 0"};
+constexpr FieldRule kLogitBias = {"logit_bias", kRefused, IsEmptyObject,
+                                  "no token biases (the members' tokenizers differ); "
+                                  "remove it or send {}"};
+
+// POST /v1/chat/completions: OpenAI's CreateChatCompletionRequest, field by field.
+constexpr FieldRule kChatFields[] = {
+    {"messages", kSupported},
+    {"model", kSupported},
+    {"audio", kRefused, nullptr, "it generates text only; remove it"},
+    kFrequencyPenalty,
+    {"function_call", kRefused, IsNone, "no function calling; remove it or send \"none\""},
+    {"functions", kRefused, IsEmptyArray, "no function calling; remove it or send []"},
+    kLogitBias,
+    {"logprobs", kRefused, IsFalse,
+     "chat answers carry no log-probabilities; remove it or send false, or ask "
+     "/v1/completions (\"logprobs\": N) with one member as the model"},
+    {"max_completion_tokens", kSupported},
+    {"max_tokens", kSupported},
+    {"metadata", kIgnored},  // tags for stored objects; nothing is stored
+    {"modalities", kRefused, IsTextOnly, "it generates text only; remove it or send [\"text\"]"},
+    {"moderation", kRefused, nullptr, "no moderation; remove it"},
+    {"n", kSupported},  // 1 only
+    {"parallel_tool_calls", kIgnored},  // matters only with tools, which are refused
+    {"prediction", kRefused, nullptr, "no predicted outputs; remove it"},
+    kPresencePenalty,
+    {"prompt_cache_key", kIgnored},        // cache routing hint
+    {"prompt_cache_options", kIgnored},    // cache hint
+    {"prompt_cache_retention", kIgnored},  // cache hint
+    {"reasoning_effort", kRefused, IsNone, "its models do not reason; remove it or send \"none\""},
+    {"response_format", kRefused, IsTextFormat,
+     "no JSON mode or structured outputs; remove it or send {\"type\": \"text\"}"},
+    {"safety_identifier", kIgnored},  // abuse-monitoring id
+    {"seed", kSupported},
+    {"service_tier", kIgnored, IsStandardTier,
+     "one service tier only; remove it or send \"auto\" or \"default\""},
+    {"stop", kSupported},
+    {"store", kIgnored, IsFalse, "nothing is stored; remove it or send false"},
+    {"stream", kSupported},
+    {"stream_options", kSupported},
+    {"temperature", kSupported},
+    {"tool_choice", kRefused, IsNone, "no tool calling; remove it or send \"none\""},
+    {"tools", kRefused, IsEmptyArray, "no tool calling; remove it or send []"},
+    {"top_logprobs", kRefused, IsZero,
+     "chat answers carry no log-probabilities; remove it or send 0, or ask "
+     "/v1/completions (\"logprobs\": N) with one member as the model"},
+    {"top_p", kSupported},
+    {"user", kIgnored},  // end-user id for abuse monitoring
+    {"verbosity", kRefused, IsMedium, "it cannot steer verbosity; remove it or send \"medium\""},
+    {"web_search_options", kRefused, nullptr, "no web search; remove it"},
+    {"specfuse", kSupported},  // the ensemble's own options
+};
+
+// POST /v1/completions: OpenAI's (legacy) CreateCompletionRequest.
+constexpr FieldRule kCompletionFields[] = {
+    {"model", kSupported},
+    {"prompt", kSupported},
+    {"best_of", kRefused, IsOne, "one completion per request; remove it or send 1"},
+    {"echo", kSupported},
+    kFrequencyPenalty,
+    kLogitBias,
+    {"logprobs", kSupported},
+    {"max_tokens", kSupported},
+    {"n", kSupported},  // 1 only
+    kPresencePenalty,
+    {"seed", kSupported},
+    {"stop", kSupported},
+    {"stream", kSupported},
+    {"stream_options", kSupported},
+    {"suffix", kRefused, IsEmptyString, "no insertion before a suffix; remove it or send \"\""},
+    {"temperature", kSupported},
+    {"top_p", kSupported},
+    {"user", kIgnored},  // end-user id for abuse monitoring
+    {"specfuse", kSupported},
+};
+
+constexpr FieldRule kStreamOptionsFields[] = {
+    {"include_usage", kSupported},
+    {"include_obfuscation", kIgnored},  // random padding against length side channels
+};
+
+// A message of any role; the role itself is checked on its own.
+constexpr FieldRule kMessageFields[] = {
+    {"role", kSupported},
+    {"content", kSupported},
+    {"name", kIgnored},  // a participant's name: a hint to the model, which a model may disregard
+    {"audio", kRefused, nullptr, "earlier audio answers cannot be replayed; remove it"},
+    {"function_call", kRefused, nullptr, "no function calling; remove it"},
+    {"refusal", kRefused, nullptr, "an earlier refusal cannot be replayed; remove it"},
+    {"tool_call_id", kRefused, nullptr, "no tool calling; remove it"},
+    {"tool_calls", kRefused, IsEmptyArray, "no tool calling; remove it or send []"},
+};
+
+constexpr FieldRule kTextPartFields[] = {
+    {"type", kSupported},
+    {"text", kSupported},
+    {"prompt_cache_breakpoint", kIgnored},  // cache hint
+};
+
+ApiError Refusal(const std::string& param, std::string message, const char* code) {
+  ApiError e = BadRequest(std::move(message), param);
+  e.code = code;
+  return e;
+}
+
+// Checks every field of `obj` against `rules`; `prefix` makes the field a param
+// ("messages[2]."), `what` names the object for unknown fields.
+std::optional<ApiError> CheckFields(const json& obj, std::span<const FieldRule> rules,
+                                    const std::string& prefix, const char* what) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    const std::string& key = it.key();
+    auto rule = std::find_if(rules.begin(), rules.end(),
+                             [&](const FieldRule& r) { return key == r.name; });
+    if (rule == rules.end()) {
+      return Refusal(prefix + key,
+                     "unknown field '" + prefix + key + "': " + what +
+                         " has no such field in OpenAI's API or in specfuse's; remove it",
+                     "unknown_parameter");
+    }
+    if (rule->disposition == Disposition::kSupported || it->is_null()) continue;
+    bool accepted = rule->accepts ? rule->accepts(*it) : rule->disposition == Disposition::kIgnored;
+    if (!accepted) {
+      return Refusal(prefix + key,
+                     "'" + prefix + key + "' is not supported by specfuse: " + rule->advice,
+                     "unsupported_parameter");
+    }
+  }
   return std::nullopt;
 }
 
@@ -98,6 +268,9 @@ std::optional<ApiError> ParseCommon(const json& body, const EnsembleOptions& def
   if (auto e = GetBool(body, "stream", "stream", &out->stream)) return e;
   if (auto it = body.find("stream_options"); it != body.end() && !it->is_null()) {
     if (!it->is_object()) return BadRequest("'stream_options' must be an object", "stream_options");
+    if (auto e = CheckFields(*it, kStreamOptionsFields, "stream_options.", "stream_options")) {
+      return e;
+    }
     if (auto e = GetBool(*it, "include_usage", "stream_options.include_usage", &out->include_usage)) {
       return e;
     }
@@ -156,7 +329,28 @@ std::optional<ApiError> ParseCommon(const json& body, const EnsembleOptions& def
   return std::nullopt;
 }
 
-// A message's content: a string, or an array of {"type": "text", "text": ...} parts.
+// One part of a message's content array: {"type": "text", "text": ...}; other types (images,
+// audio, files, refusals) are refused by their type.
+std::optional<ApiError> ContentPart(const json& part, const std::string& param,
+                                    const std::string& part_param, std::string* out) {
+  auto type = part.is_object() ? part.find("type") : part.end();
+  if (type != part.end() && type->is_string() && *type != "text") {
+    return BadRequest("'" + param + "' holds a part of type '" + type->get<std::string>() +
+                          "', which specfuse does not read (its models take text only); "
+                          "send only text parts ({\"type\": \"text\", \"text\": ...})",
+                      param);
+  }
+  auto text = part.is_object() ? part.find("text") : part.end();
+  if (type == part.end() || *type != "text" || text == part.end() || !text->is_string()) {
+    return BadRequest(
+        "'" + param + "' may only hold text parts ({\"type\": \"text\", \"text\": ...})", param);
+  }
+  if (auto e = CheckFields(part, kTextPartFields, part_param + ".", "a text part")) return e;
+  *out += text->get<std::string>();
+  return std::nullopt;
+}
+
+// A message's content: a string, or an array of text parts.
 std::optional<ApiError> MessageContent(const json& content, const std::string& param,
                                        std::string* out) {
   if (content.is_null()) return std::nullopt;
@@ -167,17 +361,47 @@ std::optional<ApiError> MessageContent(const json& content, const std::string& p
   if (!content.is_array()) {
     return BadRequest("'" + param + "' must be a string or an array of text parts", param);
   }
-  for (const auto& part : content) {
-    auto type = part.is_object() ? part.find("type") : part.end();
-    auto text = part.is_object() ? part.find("text") : part.end();
-    if (!part.is_object() || type == part.end() || *type != "text" || text == part.end() ||
-        !text->is_string()) {
-      return BadRequest("'" + param + "' may only hold text parts ({\"type\": \"text\", \"text\": ...})",
-                        param);
-    }
-    *out += text->get<std::string>();
+  for (size_t j = 0; j < content.size(); ++j) {
+    std::string part_param = param + "[" + std::to_string(j) + "]";
+    if (auto e = ContentPart(content[j], param, part_param, out)) return e;
   }
   return std::nullopt;
+}
+
+// The role of messages[i]: system (or developer), user or assistant. Tool results and
+// function results are refused by name: specfuse has no tool calling.
+std::optional<ApiError> MessageRole(const json& m, const std::string& param, std::string* out) {
+  auto role = m.find("role");
+  if (role == m.end() || role->is_null()) {
+    return BadRequest("'" + param + ".role' is required", param + ".role");
+  }
+  if (!role->is_string()) {
+    return BadRequest("'" + param + ".role' must be a string", param + ".role");
+  }
+  *out = role->get<std::string>();
+  if (*out == "tool" || *out == "function") {
+    return BadRequest("'" + param + ".role' is '" + *out +
+                          "', which specfuse does not support (no tool calling); send only "
+                          "system, developer, user and assistant messages",
+                      param + ".role");
+  }
+  if (*out == "developer") *out = "system";
+  if (*out != "system" && *out != "user" && *out != "assistant") {
+    return BadRequest("'" + param + ".role' must be system, developer, user or assistant",
+                      param + ".role");
+  }
+  return std::nullopt;
+}
+
+std::optional<ApiError> ParseMessage(const json& m, const std::string& param, ChatMessage* out) {
+  if (!m.is_object()) return BadRequest("'" + param + "' must be an object", param);
+  if (auto e = MessageRole(m, param, &out->role)) return e;
+  if (auto e = CheckFields(m, kMessageFields, param + ".", "a chat message")) return e;
+  auto content = m.find("content");
+  if (content == m.end()) {
+    return BadRequest("'" + param + ".content' is required", param + ".content");
+  }
+  return MessageContent(*content, param + ".content", &out->content);
 }
 
 }  // namespace
@@ -191,27 +415,11 @@ std::optional<ApiError> ParseChatRequest(const json& body, const EnsembleOptions
     return BadRequest("'messages' must be a non-empty array of messages", "messages");
   }
   for (size_t i = 0; i < it->size(); ++i) {
-    const json& m = (*it)[i];
-    std::string param = "messages[" + std::to_string(i) + "]";
-    if (!m.is_object()) return BadRequest("'" + param + "' must be an object", param);
-    auto role = m.find("role");
-    if (role == m.end() || role->is_null()) {
-      return BadRequest("'" + param + ".role' is required", param + ".role");
-    }
-    if (!role->is_string()) return BadRequest("'" + param + ".role' must be a string", param + ".role");
     ChatMessage msg;
-    msg.role = role->get<std::string>();
-    if (msg.role == "developer") msg.role = "system";
-    if (msg.role != "system" && msg.role != "user" && msg.role != "assistant") {
-      return BadRequest("'" + param + ".role' must be system, developer, user or assistant",
-                        param + ".role");
-    }
-    auto content = m.find("content");
-    if (content == m.end()) return BadRequest("'" + param + ".content' is required", param + ".content");
-    if (auto e = MessageContent(*content, param + ".content", &msg.content)) return e;
+    if (auto e = ParseMessage((*it)[i], "messages[" + std::to_string(i) + "]", &msg)) return e;
     out->messages.push_back(std::move(msg));
   }
-  return std::nullopt;
+  return CheckFields(body, kChatFields, "", "the chat completion request");
 }
 
 std::optional<ApiError> ParseCompletionRequest(const json& body, const EnsembleOptions& defaults,
@@ -243,7 +451,7 @@ std::optional<ApiError> ParseCompletionRequest(const json& body, const EnsembleO
   if (out->logprobs >= 0 && out->stream) {
     return BadRequest("'logprobs' is supported without streaming only", "logprobs");
   }
-  return std::nullopt;
+  return CheckFields(body, kCompletionFields, "", "the completion request");
 }
 
 }  // namespace specfuse::server

@@ -30,11 +30,15 @@ struct GenerationRequest {
 };
 
 // Parses a chat completion request over the server's default options. Returns the
-// problem (400, naming the field) when the body is not a valid request.
+// problem (400, naming the field) when the body is not a valid request. Every field of
+// OpenAI's request either works, is ignored where OpenAI's meaning allows that (`user`,
+// `metadata`, ...), or is refused by name: code unsupported_parameter for OpenAI features
+// specfuse lacks (`tools`, `response_format`, ...) unless the value is their no-op default,
+// unknown_parameter for fields OpenAI does not have. The tables are in request_options.cpp.
 std::optional<ApiError> ParseChatRequest(const nlohmann::json& body, const EnsembleOptions& defaults,
                                          GenerationRequest* out);
 
-// Parses a (legacy) text completion request the same way.
+// Parses a (legacy) text completion request the same way, fields checked the same way.
 std::optional<ApiError> ParseCompletionRequest(const nlohmann::json& body,
                                                const EnsembleOptions& defaults,
                                                GenerationRequest* out);

@@ -46,6 +46,10 @@ struct EnsembleOptions {
   // Verifier weights start proportional to parameter_count^size_prior (0: uniform);
   // members with their own weight keep it.
   double size_prior = 0.0;
+  // The anchor gate (core/anchor.h): a candidate wins only when the anchor verifier (the
+  // largest explicit weight, else the largest model) scores it within this many nats of
+  // mean token log-probability of its best one. < 0: no gate.
+  double anchor_margin = -1.0;
   ExitOptions exit;
   std::vector<std::string> stop;  // the answer ends before the first of these
 };

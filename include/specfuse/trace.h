@@ -21,6 +21,7 @@ struct TraceScores {
   std::vector<double> raw;         // per candidate
   std::vector<double> normalized;  // per candidate, sums to 1
   std::vector<bool> reused;        // taken from the verifier's own draft, not re-scored
+  std::vector<double> mean_logprob;  // per candidate, whatever the score variant
 };
 
 struct RoundTrace {
@@ -30,6 +31,8 @@ struct RoundTrace {
   std::map<std::string, double> weights;     // verifier weights used this round
   std::vector<double> combined;              // per candidate
   int winner = -1;                           // index into candidates
+  std::string anchor;                        // the anchor gate's verifier; empty: no gate
+  std::vector<bool> eligible;                // per candidate: within the anchor's margin
   std::vector<std::string> active;           // models that took part in this round
   std::vector<std::string> exited;           // models that exited after this round
   std::vector<std::string> failed;           // "model: error" for members dropped on failure

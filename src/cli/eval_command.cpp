@@ -46,6 +46,7 @@ nlohmann::json Settings(const EnsembleConfig& config, const std::vector<Member>&
   j["score"] = ScoreVariantName(o.score);
   j["hedge_eta0"] = o.hedge_eta0;
   j["size_prior"] = o.size_prior;
+  if (o.anchor_margin >= 0) j["anchor_margin"] = o.anchor_margin;  // absent when off
   j["exit"] = {{"warmup_rounds", o.exit.warmup_rounds},
                {"temperature", o.exit.temperature},
                {"entropy_threshold", o.exit.entropy_threshold},
@@ -128,6 +129,7 @@ Status RunItems(const std::vector<eval::Item>& items, const std::vector<eval::Me
   const nlohmann::json settings = Settings(config, members, flags.system);
   auto worker = [&] {
     MethodRunner runner(members, config.options, flags.system);
+    runner.set_trace(flags.trace);
     for (size_t k; !stop && (k = next++) < items.size();) {
       const Item& item = items[k];
       for (const auto& m : methods) {
@@ -175,6 +177,8 @@ void AddEvalFlags(CLI::App* app, EvalFlags* f) {
                   "with more, answers can differ in the last digits of the logits)")
       ->check(CLI::Range(1, 256));
   app->add_option("--system", f->system, "A system message before every item's prompt (default: none)");
+  app->add_flag("--trace", f->trace,
+                 "Record every SpecFuse round (candidates, scores, winner) in the results");
   app->add_flag("--rescore", f->rescore,
                 "Score the answers already in --out again with the current metrics (after a metric "
                 "changed), rewriting the file, before running what is missing");

@@ -19,6 +19,7 @@ struct EvalFlags {
   uint64_t sample_seed = 0;       // != 0: --limit takes a sample drawn from this seed
   int jobs = 1;                   // items answered concurrently over the loaded models
   std::string system;             // a system message before every item's prompt
+  bool trace = false;             // record every SpecFuse round in the results
   bool rescore = false;           // score the answers already in --out again, with today's metrics
 };
 

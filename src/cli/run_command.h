@@ -19,6 +19,7 @@ struct EnsembleFlags {
   std::optional<int> segment_tokens, max_tokens, top_k, ctx_size, threads, gpu_layers;
   std::optional<float> temperature, top_p;
   std::optional<double> size_prior;
+  std::optional<double> anchor_margin;
   std::optional<uint64_t> seed;
   std::optional<std::string> score, weights;
   std::optional<bool> exit;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <thread>
 
+#include "core/anchor.h"
 #include "core/candidate_score.h"
 #include "core/hedge.h"
 #include "core/model_exit.h"
@@ -173,6 +174,7 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
   std::vector<bool> exited(n, false);
   std::vector<double> quality(n, 0.0);
   std::vector<double> weights = PriorWeights(members_, options_.size_prior);
+  const int anchor = options_.anchor_margin >= 0 ? AnchorMember(members_) : -1;
   size_t max_stop = 0;
   for (const auto& s : options_.stop) max_stop = std::max(max_stop, s.size());
 
@@ -268,6 +270,7 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
         ts.verifier = members_[v].model->name();
         ts.raw.assign(n_cand, 0.0);
         ts.reused.assign(n_cand, false);
+        ts.mean_logprob.assign(n_cand, 0.0);
         std::vector<std::string> to_score;
         std::vector<size_t> index;
         for (size_t c = 0; c < n_cand; ++c) {
@@ -280,6 +283,7 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
                 lg.push_back(drafts[v]->tokens[k].logit);
               }
               ts.raw[c] = RawScore(lp, lg, options_.score);
+              ts.mean_logprob[c] = RawScore(lp, lg, ScoreVariant::kLogprob);
               ts.reused[c] = true;
               continue;
             }
@@ -295,7 +299,9 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
             return;
           }
           for (size_t k = 0; k < index.size(); ++k) {
-            ts.raw[index[k]] = RawScore((*scored)[k].logprobs, (*scored)[k].logits, options_.score);
+            const CandidateScore& st = (*scored)[k];
+            ts.raw[index[k]] = RawScore(st.logprobs, st.logits, options_.score);
+            ts.mean_logprob[index[k]] = RawScore(st.logprobs, st.logits, ScoreVariant::kLogprob);
           }
         }
         ts.normalized = NormalizeScores(ts.raw, options_.score);
@@ -314,6 +320,10 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
         rows.push_back(scores[v].normalized);
         row_w.push_back(w);
         normalized_by_member[v] = scores[v].normalized;
+        if (static_cast<int>(v) == anchor) {
+          trace.anchor = members_[v].model->name();
+          trace.eligible = AnchorEligible(scores[v].mean_logprob, options_.anchor_margin);
+        }
         trace.scores.push_back(std::move(scores[v]));
       }
       if (rows.empty()) {
@@ -323,7 +333,8 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
     } else {
       trace.combined = {1.0};
     }
-    trace.winner = ArgMax(trace.combined);
+    trace.winner = trace.eligible.empty() ? ArgMax(trace.combined)
+                                          : GatedArgMax(trace.combined, trace.eligible);
     trace.verify_ms = MsSince(t0);
 
     for (size_t i = 0; i < n; ++i) {
@@ -394,6 +405,7 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
       ExitDecision d = DecideExits(q, round, options_.exit);
       if (d.tested) trace.exit_entropy = d.entropy;
       for (int k : d.exits) {
+        if (static_cast<int>(ranked[k]) == anchor) continue;  // the anchor never exits
         active[ranked[k]] = false;
         exited[ranked[k]] = true;
         trace.exited.push_back(members_[ranked[k]].model->name());

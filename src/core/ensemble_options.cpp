@@ -39,6 +39,9 @@ Status Validate(const EnsembleOptions& o) {
   if (o.sampling.top_k < 0) return bad("top_k must be >= 0");
   if (o.hedge_eta0 < 0) return bad("hedge_eta0 must be >= 0");
   if (!(o.size_prior >= 0 && o.size_prior <= 8)) return bad("size_prior must be between 0 and 8");
+  if (!(o.anchor_margin < 0 || o.anchor_margin <= 100)) {
+    return bad("anchor_margin must be at most 100 (a negative value turns the gate off)");
+  }
   if (o.exit.warmup_rounds < 0) return bad("exit warmup_rounds must be >= 0");
   if (o.exit.temperature <= 0) return bad("exit temperature must be > 0");
   if (o.exit.entropy_threshold < 0 || o.exit.entropy_threshold > 1) {

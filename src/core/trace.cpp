@@ -38,13 +38,18 @@ std::string RoundToJson(const RoundTrace& r) {
     j["scores"].push_back({{"verifier", s.verifier},
                            {"raw", Numbers(s.raw)},
                            {"normalized", Numbers(s.normalized)},
-                           {"reused", s.reused}});
+                           {"reused", s.reused},
+                           {"mean_logprob", Numbers(s.mean_logprob)}});
   }
   nlohmann::json w = nlohmann::json::object();
   for (const auto& [name, value] : r.weights) w[name] = Number(value);
   j["weights"] = w;
   j["combined"] = Numbers(r.combined);
   j["winner"] = r.winner;
+  if (!r.anchor.empty()) {
+    j["anchor"] = r.anchor;
+    j["eligible"] = r.eligible;
+  }
   j["winner_model"] = r.winner >= 0 && !r.candidates[r.winner].models.empty()
                           ? r.candidates[r.winner].models[0]
                           : "";

@@ -125,7 +125,11 @@ Result<MethodRun> MethodRunner::Run(const Method& method, const Item& item) {
       Conversation c(members_, o);
       auto a = AskItem(&c, item, system_);
       if (!a.ok()) return a.status();
-      return FromAnswer(*a, item);
+      MethodRun r = FromAnswer(*a, item);
+      if (trace_) {
+        for (const auto& round : a->rounds) r.trace.push_back(RoundToJson(round));
+      }
+      return r;
     }
     case Method::Kind::kBestOfN:
       return BestOfN(item);

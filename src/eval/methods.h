@@ -46,6 +46,7 @@ struct MethodRun {
   int calls_saved_by_exit = 0;
   std::map<std::string, int> rounds_won;
   std::vector<int> active_per_round;  // models taking part in each round
+  std::vector<std::string> trace;     // each round as RoundToJson, when the runner traces
   // best-of-n: each drafting member's full answer, its combined score, and the pick;
   // mixture-of-agents: the members' answers and the aggregator; self-consistency: the
   // samples, their vote keys, and the winning key.
@@ -77,6 +78,8 @@ class MethodRunner {
   // system: a system message before every item's prompt ("" for none).
   MethodRunner(std::vector<Member> members, EnsembleOptions options, std::string system = "");
   Result<MethodRun> Run(const Method& method, const Item& item);
+  // Keep every SpecFuse round (candidates, scores, winner) in MethodRun::trace.
+  void set_trace(bool on) { trace_ = on; }
 
  private:
   Result<MethodRun> Alone(size_t member, const Item& item);
@@ -90,6 +93,7 @@ class MethodRunner {
   std::vector<Member> members_;
   EnsembleOptions options_;
   std::string system_;
+  bool trace_ = false;
   // Members' answers to the current item, reused by best-of-n (they are the same runs).
   std::string memo_item_;
   std::map<size_t, MethodRun> memo_;

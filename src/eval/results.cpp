@@ -27,6 +27,10 @@ nlohmann::json RecordJson(const Method& method, const Item& item, const MethodRu
     j["calls_saved_by_exit"] = run.calls_saved_by_exit;
     j["rounds_won"] = run.rounds_won;
     j["active_per_round"] = run.active_per_round;
+    if (!run.trace.empty()) {
+      j["trace"] = nlohmann::json::array();
+      for (const auto& round : run.trace) j["trace"].push_back(nlohmann::json::parse(round));
+    }
   }
   if (!run.responses.empty()) {
     j["responses"] = nlohmann::json::array();

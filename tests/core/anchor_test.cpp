@@ -1,0 +1,83 @@
+// The anchor gate's pure functions, computed by hand. The models are stand-ins that only
+// report a name and a parameter count: no model is loaded or run.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "core/anchor.h"
+
+namespace specfuse {
+namespace {
+
+class SizedModel : public Model {
+ public:
+  explicit SizedModel(int64_t params) : name_("m" + std::to_string(params)), params_(params) {}
+  const std::string& name() const override { return name_; }
+  int64_t parameter_count() const override { return params_; }
+  Result<std::unique_ptr<Sequence>> Start(const std::vector<ChatMessage>&, const SamplingOptions&) override {
+    return Status::Error(ErrorCode::kInternal, "a stand-in model does not generate");
+  }
+
+ private:
+  std::string name_;
+  int64_t params_;
+};
+
+Member M(int64_t params, MemberRole role = MemberRole::kBoth, double weight = 0.0) {
+  Member m;
+  m.model = std::make_shared<SizedModel>(params);
+  m.role = role;
+  m.weight = weight;
+  return m;
+}
+
+TEST(AnchorMember, IsTheLargestVerifier) {
+  EXPECT_EQ(AnchorMember({M(135), M(494)}), 1);
+  EXPECT_EQ(AnchorMember({M(1500), M(135), M(494)}), 0);
+}
+
+TEST(AnchorMember, SkipsDraftOnlyMembers) {
+  EXPECT_EQ(AnchorMember({M(135), M(1500, MemberRole::kDrafter), M(494)}), 2);
+  EXPECT_EQ(AnchorMember({M(135, MemberRole::kDrafter)}), -1);
+}
+
+TEST(AnchorMember, PrefersAnExplicitWeightOverSize) {
+  // A remote member reports no size; its configured weight makes it the anchor.
+  EXPECT_EQ(AnchorMember({M(1500), M(0, MemberRole::kBoth, 2.0)}), 1);
+  EXPECT_EQ(AnchorMember({M(1500, MemberRole::kBoth, 1.0), M(135, MemberRole::kBoth, 3.0)}), 1);
+}
+
+TEST(AnchorMember, IsNoneWhenNoVerifierStandsOut) {
+  EXPECT_EQ(AnchorMember({M(494), M(494)}), -1);
+  EXPECT_EQ(AnchorMember({M(0), M(0)}), -1);  // two remote members, no weights
+  EXPECT_EQ(AnchorMember({}), -1);
+}
+
+TEST(AnchorEligible, KeepsCandidatesWithinTheMarginOfTheBest) {
+  auto e = AnchorEligible({-0.5, -0.7, -1.6, -0.9}, 0.4);
+  EXPECT_EQ(e, (std::vector<bool>{true, true, false, true}));
+  e = AnchorEligible({-0.5, -0.7, -1.6}, 0.0);
+  EXPECT_EQ(e, (std::vector<bool>{true, false, false}));
+}
+
+TEST(AnchorEligible, NeverKeepsAnUnscoredCandidate) {
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(AnchorEligible({-inf, -2.0}, 100.0), (std::vector<bool>{false, true}));
+  EXPECT_EQ(AnchorEligible({-inf, -inf}, 1.0), (std::vector<bool>{false, false}));
+}
+
+TEST(GatedArgMax, ChoosesAmongEligibleCandidatesOnly) {
+  // The weak member's candidate (index 0) has the larger vote but the anchor rejects it.
+  EXPECT_EQ(GatedArgMax({0.7, 0.3}, {false, true}), 1);
+  EXPECT_EQ(GatedArgMax({0.2, 0.5, 0.3}, {true, false, true}), 2);
+  EXPECT_EQ(GatedArgMax({0.4, 0.4}, {true, true}), 0);  // first on ties
+}
+
+TEST(GatedArgMax, FallsBackToAllWhenNothingIsEligible) {
+  EXPECT_EQ(GatedArgMax({0.2, 0.8}, {false, false}), 1);
+  EXPECT_EQ(GatedArgMax({0.2, 0.8}, {}), 1);
+}
+
+}  // namespace
+}  // namespace specfuse

@@ -41,12 +41,19 @@ void AddServeFlags(CLI::App* app, ServeFlags* f) {
                   "slower requests get 408")
       ->type_name("SECONDS")
       ->check(CLI::Range(0.05, 3600.0));
+  app->add_option("--max-connections", s.max_connections,
+                  "Connections open at once, default max(64, max-concurrent + queue + 16); "
+                  "beyond it a connection idle for a second is closed for the new one, or the "
+                  "new one gets 503")
+      ->type_name("N")
+      ->check(CLI::Range(1, 16384));
 }
 
 int ServeCommand(const ServeFlags& flags_in) {
   ServeFlags flags = flags_in;
   // --seed makes every request without its own seed repeatable.
   flags.server.random_seed = !flags.ensemble.seed.has_value();
+  if (Status checked = server::CheckServerOptions(flags.server); !checked.ok()) return Fail(checked);
 
   // Every thread started from here on inherits the blocked signals; one thread waits for them.
   sigset_t signals;

@@ -72,7 +72,31 @@ bool RequestLineRead(const httplib::Request& req) {
          std::find(std::begin(kMethods), std::end(kMethods), req.method) != std::end(kMethods);
 }
 
+// Connection attempts the kernel holds until the accepting thread takes them (nginx's
+// default; httplib's own is 5).
+constexpr int kListenBacklog = 511;
+
+// The connection limit: --max-connections, or room for every running and waiting answer
+// and 16 other connections, at least 64 in all.
+ConnectionLimits Limits(const ServerOptions& o) {
+  ConnectionLimits limits;
+  const int answers = o.max_concurrent + o.queue;
+  limits.max_connections = static_cast<size_t>(o.max_connections > 0 ? o.max_connections
+                                                                      : std::max(64, answers + 16));
+  return limits;
+}
+
 }  // namespace
+
+Status CheckServerOptions(const ServerOptions& o) {
+  const int answers = o.max_concurrent + o.queue;
+  if (o.max_connections == 0 || o.max_connections > answers) return Status::Ok();
+  return Status::Error(ErrorCode::kInvalidArgument,
+                       "--max-connections " + std::to_string(o.max_connections) +
+                           " must be more than --max-concurrent + --queue (" + std::to_string(answers) +
+                           "): every running and waiting answer holds a connection, and /health "
+                           "needs one more");
+}
 
 struct HttpServer::Impl {
   Impl(ServerOptions o, ModelRegistry m, EnsembleOptions d)
@@ -81,9 +105,7 @@ struct HttpServer::Impl {
         defaults(std::move(d)),
         admission(options.max_concurrent, options.queue, &metrics.queue_depth),
         hosts(options.host, options.allowed_hosts),
-        // Each connection holds a thread; queued answers wait on theirs, so the pool covers
-        // running and queued answers plus room for /health, /metrics and /v1/models.
-        http(static_cast<size_t>(options.max_concurrent + options.queue + 8)) {}
+        http(Limits(options)) {}
 
   void Configure();
   void Routes();
@@ -95,6 +117,8 @@ struct HttpServer::Impl {
   ApiError NotRouted(const httplib::Request& req, httplib::Response& res) const;
   ApiError HeadFailure(const httplib::Request& req) const;
   ApiError Timeout() const;
+  ApiError HeadTooLarge() const;
+  ApiError OwnError(int status) const;
   void OnBody(const httplib::Request& req, httplib::Response& res,
               const httplib::ContentReader& reader, std::optional<Endpoint> endpoint);
   std::optional<ApiError> ReadRequestBody(const httplib::ContentReader& reader,
@@ -150,9 +174,14 @@ void HttpServer::Impl::Configure() {
     }
     SendError(res, e);
   });
-  // Every response is counted, those to requests that httplib could not parse too.
+  // Every response sent is counted, those to requests that httplib could not parse and
+  // those that the connection layer sends itself (503 at the connection limit) too.
   http.set_logger([this](const httplib::Request&, const httplib::Response& res) {
-    metrics.CountRequest(res.status);
+    if (ConnectionServer::ResponseSent()) metrics.CountRequest(res.status);
+  });
+  http.set_own_error_body([this](int status) {
+    metrics.CountRequest(status);
+    return OwnError(status).ToJson();
   });
 }
 
@@ -214,6 +243,7 @@ Handled HttpServer::Impl::PreRoute(const httplib::Request& req, httplib::Respons
   }
   if (BodyLeftUnread(req)) ConnectionServer::CloseAfterThisRequest();
   if (ReadsBody(req.method)) return Handled::Unhandled;
+  ConnectionServer::RequestRead();
   std::optional<ApiError> problem = Guard(req);
   if (!problem && !RoutedMethod(req.method)) problem = NotRouted(req, res);
   if (!problem) return Handled::Unhandled;
@@ -251,6 +281,7 @@ ApiError HttpServer::Impl::HeadFailure(const httplib::Request& req) const {
   switch (ConnectionServer::CurrentReadStop()) {
     case ReadStop::kDeadline: return Timeout();
     case ReadStop::kClosed: return BadRequest("the request ended before its headers did");
+    case ReadStop::kHeadTooLarge: return HeadTooLarge();
     case ReadStop::kNone: break;
   }
   // httplib refuses a header line over CPPHTTPLIB_HEADER_MAX_LENGTH (8192 in 0.11.4).
@@ -267,11 +298,34 @@ ApiError HttpServer::Impl::Timeout() const {
                              seconds + " s (--read-timeout)");
 }
 
+ApiError HttpServer::Impl::HeadTooLarge() const {
+  const ConnectionLimits& l = http.limits();
+  return PlainError(431, "the request's headers are over the server's limits of " +
+                             std::to_string(l.max_header_lines) + " header lines and " +
+                             std::to_string(l.max_header_bytes) + " bytes in all; send fewer headers");
+}
+
+// What the connection layer answers itself: 503 to a connection over the limit, 414 to a
+// request line longer than a whole head may be.
+ApiError HttpServer::Impl::OwnError(int status) const {
+  const ConnectionLimits& l = http.limits();
+  if (status == 414) {
+    return PlainError(414, "the request line is longer than the server's limit of " +
+                               std::to_string(l.max_header_bytes) + " bytes for a request's head");
+  }
+  ApiError e = PlainError(503, "the server has its limit of " + std::to_string(l.max_connections) +
+                                   " connections open (--max-connections), none idle long enough "
+                                   "to be closed for this one; retry after a second");
+  e.code = "too_many_connections";
+  return e;
+}
+
 // A request with a body. Its body is read first (within the limit), whatever follows.
 void HttpServer::Impl::OnBody(const httplib::Request& req, httplib::Response& res,
                               const httplib::ContentReader& reader, std::optional<Endpoint> endpoint) {
   std::string body;
   if (auto problem = ReadRequestBody(reader, res, &body)) return SendErrorAndClose(res, *problem);
+  ConnectionServer::RequestRead();
   std::optional<ApiError> problem = Guard(req);
   if (!problem && !endpoint) problem = NotRouted(req, res);
   if (!problem) problem = CheckJsonBody(req);
@@ -498,6 +552,7 @@ HttpServer::~HttpServer() = default;
 
 Status HttpServer::Bind() {
   const auto& o = impl_->options;
+  if (Status checked = CheckServerOptions(o); !checked.ok()) return checked;
   if (o.port == 0) {
     impl_->bound_port = impl_->http.bind_to_any_port(o.host);
     if (impl_->bound_port < 0) impl_->bound_port = 0;
@@ -509,6 +564,7 @@ Status HttpServer::Bind() {
                                                       std::to_string(o.port) +
                                                       " (in use, or not an address of this host)");
   }
+  impl_->http.SetListenBacklog(kListenBacklog);
   return Status::Ok();
 }
 

@@ -27,10 +27,18 @@ struct ServerOptions {
   // A connection's time to start its first request, and a request's to arrive whole
   // (headers and body); slower clients get 408 and their connection is closed.
   double read_timeout_s = 10;
+  // Connections open at once (0: at least 64, and 16 more than max_concurrent + queue).
+  // At the limit a new connection takes the place of one that has gone a second without
+  // delivering a request, or is answered 503 with Retry-After; see server/connection.h.
+  int max_connections = 0;
   // A request without a seed gets a fresh random one (OpenAI's behaviour); false: the
   // default options' seed, so that equal requests get equal answers.
   bool random_seed = true;
 };
+
+// kInvalidArgument when max_connections leaves no connection beyond every running and
+// waiting answer (one is needed for /health). HttpServer::Bind checks it too.
+Status CheckServerOptions(const ServerOptions& options);
 
 class HttpServer {
  public:
@@ -40,7 +48,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds the listening socket. Fails with kUnavailable when the address is taken.
+  // Binds the listening socket. Fails with kUnavailable when the address is taken, with
+  // kInvalidArgument when CheckServerOptions does.
   Status Bind();
   // The port bound (useful after port 0).
   int port() const;

@@ -219,16 +219,17 @@ std::optional<ApiError> CheckFields(const json& obj, std::span<const FieldRule> 
   return std::nullopt;
 }
 
-// The `specfuse` extension object: {"segment_tokens", "exit", "weights", "score", "trace"}.
+// The `specfuse` extension object: {"segment_tokens", "exit", "weights", "score",
+// "anchor_margin", "trace"}.
 std::optional<ApiError> ParseExtension(const json& body, GenerationRequest* out) {
   auto it = body.find("specfuse");
   if (it == body.end() || it->is_null()) return std::nullopt;
   if (!it->is_object()) return BadRequest("'specfuse' must be an object", "specfuse");
   for (const auto& [key, value] : it->items()) {
     if (key != "segment_tokens" && key != "exit" && key != "weights" && key != "score" &&
-        key != "trace") {
+        key != "anchor_margin" && key != "trace") {
       return BadRequest("unknown field 'specfuse." + key +
-                            "'; known: segment_tokens, exit, weights, score, trace",
+                            "'; known: segment_tokens, exit, weights, score, anchor_margin, trace",
                         "specfuse." + key);
     }
   }
@@ -237,6 +238,13 @@ std::optional<ApiError> ParseExtension(const json& body, GenerationRequest* out)
   if (segment) out->options.segment_tokens = *segment;
   if (auto e = GetBool(*it, "exit", "specfuse.exit", &out->options.exit.enabled)) return e;
   if (auto e = GetBool(*it, "trace", "specfuse.trace", &out->trace)) return e;
+  std::optional<double> margin;
+  if (auto e = GetNumber(*it, "anchor_margin", -1.0, 100.0, &margin)) {
+    e->message = "'specfuse.anchor_margin' must be a number between -1 (no gate) and 100";
+    e->param = "specfuse.anchor_margin";
+    return e;
+  }
+  if (margin) out->options.anchor_margin = *margin;
   if (auto w = it->find("weights"); w != it->end() && !w->is_null()) {
     if (!w->is_string()) return BadRequest("'specfuse.weights' must be a string", "specfuse.weights");
     auto mode = ParseWeightsMode(w->get<std::string>());

@@ -25,3 +25,23 @@ def test_the_ensemble_and_each_member_are_listed_and_answer(duo):
         assert status == 200
         assert alone["model"] == member
         assert all(x["active"] == [member] for x in alone["specfuse"]["rounds"])
+
+
+def test_the_anchor_gate_lets_the_larger_member_choose_at_margin_zero(duo):
+    status, r = duo.chat("Name three colours of the rainbow.", max_tokens=40, temperature=0,
+                         specfuse={"trace": True, "exit": False, "anchor_margin": 0})
+    assert status == 200
+    voted = [x for x in r["specfuse"]["rounds"] if len(x["candidates"]) > 1]
+    assert voted, "the members never disagreed; pick another prompt"
+    for x in voted:
+        assert x["anchor"] == "gemma3-270m"  # 270M parameters against 135M
+        anchor_scores = next(s for s in x["scores"] if s["verifier"] == "gemma3-270m")
+        best = max(anchor_scores["mean_logprob"])
+        assert x["eligible"] == [lp == best for lp in anchor_scores["mean_logprob"]]
+        assert x["eligible"][x["winner"]]
+
+
+def test_an_anchor_margin_out_of_range_is_refused_by_name(duo):
+    status, r = duo.chat("Hi", max_tokens=4, specfuse={"anchor_margin": 500})
+    assert status == 400
+    assert r["error"]["param"] == "specfuse.anchor_margin"

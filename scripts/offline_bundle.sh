@@ -12,7 +12,8 @@
 #           model:NAME     a model of models/manifest.tsv (already fetched)
 #           benchmarks     the converted standard benchmarks
 #   It writes .offline/NAME.index (parts and their sha256; send it with every part) and
-#   .offline/NAME.part-NNN (PART_MIB MiB each, default 56).
+#   .offline/NAME.part-NNN (PART_MIB MiB each, default 40, so that one part and the
+#   repository's files, about 16 MB, fit a 64 MiB transfer).
 # On the offline machine (the repository copied there, the parts in its .offline/):
 #   scripts/offline_bundle.sh receive NAME   checks each part present in .offline/ against the
 #                                            index and moves it into $CACHE/offline/NAME/;
@@ -27,7 +28,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${SPECFUSE_CACHE:-$HOME/.cache/specfuse}
 STAGE=${OFFLINE_STAGE:-$ROOT/.offline}
-PART_MIB=${PART_MIB:-56}
+PART_MIB=${PART_MIB:-40}
 DEBS=(nlohmann-json3-dev libcpp-httplib-dev libcpp-httplib0.11 libbrotli1 libcli11-dev
   libtomlplusplus-dev libtomlplusplus3)
 

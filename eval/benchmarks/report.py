@@ -3,7 +3,8 @@ benchmark and split, every method of every run on it, with 95% bootstrap interva
 paired difference to the best member alone in that run, costs, and the members' published
 numbers where they exist.
 
-Usage: report.py RESULTS_DIR [PLAN]   (prints Markdown)
+Usage: report.py RESULTS_DIR...   (prints Markdown; the runs of every directory named are
+pooled by benchmark, so a later run is paired with the members alone of an earlier one)
 """
 import glob
 import json
@@ -58,11 +59,11 @@ def settings_members(path):
     return [m["name"] for m in first["settings"]["members"]]
 
 
-def cross_run_table(runs, out):
+def cross_run_table(runs):
     """Every ensemble method of every run against the best of its own ensemble's members
     alone (from whichever run of the benchmark answered them), paired over the items both
     answered."""
-    scores = {run: scores_of(os.path.join(out, run + ".jsonl")) for run, _ in runs}
+    scores = {run: scores_of(s["_path"]) for run, s in runs}
     alone = {}  # member -> {id: score}
     for run, _ in runs:
         for (m, i), x in scores[run].items():
@@ -70,7 +71,7 @@ def cross_run_table(runs, out):
                 alone.setdefault(m, {})[i] = x
     rows = []
     for run, s in runs:
-        members = [m for m in settings_members(os.path.join(out, run + ".jsonl")) if m in alone]
+        members = [m for m in settings_members(s["_path"]) if m in alone]
         if not members:
             continue
         best = max(members, key=lambda m: sum(alone[m].values()) / len(alone[m]))
@@ -93,12 +94,13 @@ def fmt_ci(m):
 
 
 def main():
-    out = sys.argv[1]
     groups = {}
-    for path in sorted(glob.glob(os.path.join(out, "*.summary.json"))):
-        s = json.load(open(path))
-        run = os.path.basename(path)[: -len(".summary.json")]
-        groups.setdefault(benchmark_of(s), []).append((run, s))
+    for out in sys.argv[1:]:
+        for path in sorted(glob.glob(os.path.join(out, "*.summary.json"))):
+            s = json.load(open(path))
+            run = os.path.basename(path)[: -len(".summary.json")]
+            s["_path"] = path[: -len(".summary.json")] + ".jsonl"
+            groups.setdefault(benchmark_of(s), []).append((run, s))
     for (bench, split), runs in sorted(groups.items()):
         print(f"### {bench} ({split})\n")
         print("| run | method | items | score % [95% CI] | vs best member alone, paired [95% CI] | published | tokens | model calls | wall s |")
@@ -114,7 +116,7 @@ def main():
                 print(f"| {run} | {method} | {g['n']} | {fmt_ci(m['score'])} | {diff} | {pub} | "
                       f"{m['tokens']:.0f} | {m['model_calls']:.1f} | {m['wall_s']:.2f} |")
         print()
-        cross_run_table(runs, out)
+        cross_run_table(runs)
         print(f"Reference (best member alone) per run: " +
               ", ".join(f"{run}: {s.get('reference', '')}" for run, s in runs) +
               f". Items: {'all' if not sub.get('limit') else str(sub['limit']) + ' sampled with seed ' + str(sub.get('sample_seed'))}.\n")

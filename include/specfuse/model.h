@@ -3,6 +3,7 @@
 // Backends (llama.cpp, OpenAI-compatible servers) implement both.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,6 +34,9 @@ struct TokenInfo {
   std::string piece;  // the token's bytes; may hold part of a UTF-8 character
   float logprob = 0.0f;
   float logit = 0.0f;
+  // log-probability of the most likely token at this position; NaN when not known (a
+  // remote model). The anchor's token gate (core/anchor.h) compares the two.
+  float best_logprob = NAN;
 };
 
 // What a Sequence drafted: up to N tokens continuing its context.
@@ -47,6 +51,9 @@ struct Draft {
 struct CandidateScore {
   std::vector<float> logprobs;
   std::vector<float> logits;
+  // Per token, the log-probability of the verifier's most likely token at that position;
+  // empty when the backend does not know it (a remote model).
+  std::vector<float> best_logprobs;
   // log-probability that the model ends generation right after the candidate.
   float eog_logprob = 0.0f;
 };

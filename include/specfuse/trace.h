@@ -22,6 +22,9 @@ struct TraceScores {
   std::vector<double> normalized;  // per candidate, sums to 1
   std::vector<bool> reused;        // taken from the verifier's own draft, not re-scored
   std::vector<double> mean_logprob;  // per candidate, whatever the score variant
+  // Per candidate, the most negative (token log-probability - best token's log-probability)
+  // over its tokens: 0 when every token is the verifier's favourite, or when not known.
+  std::vector<double> worst_gap;
 };
 
 struct RoundTrace {
@@ -32,7 +35,7 @@ struct RoundTrace {
   std::vector<double> combined;              // per candidate
   int winner = -1;                           // index into candidates
   std::string anchor;                        // the anchor gate's verifier; empty: no gate
-  std::vector<bool> eligible;                // per candidate: within the anchor's margin
+  std::vector<bool> eligible;                // per candidate: passes the anchor's gates
   std::vector<std::string> active;           // models that took part in this round
   std::vector<std::string> exited;           // models that exited after this round
   std::vector<std::string> failed;           // "model: error" for members dropped on failure

@@ -176,7 +176,7 @@ Result<EnsembleConfig> ParseEnsembleConfig(const std::string& text, const std::s
   EnsembleConfig c;
   EnsembleOptions& o = c.options;
   Status s = CheckKeys(root, {"name", "segment_tokens", "max_tokens", "score", "weights", "hedge_eta0",
-                              "size_prior", "anchor_margin", "stop", "sampling", "exit", "member"},
+                              "size_prior", "anchor_margin", "anchor_token_margin", "stop", "sampling", "exit", "member"},
                        "the top level", origin);
   if (!s.ok()) return s;
   SPECFUSE_READ(root, "name", &c.name, "");
@@ -185,6 +185,7 @@ Result<EnsembleConfig> ParseEnsembleConfig(const std::string& text, const std::s
   SPECFUSE_READ(root, "hedge_eta0", &o.hedge_eta0, "");
   SPECFUSE_READ(root, "size_prior", &o.size_prior, "");
   SPECFUSE_READ(root, "anchor_margin", &o.anchor_margin, "");
+  SPECFUSE_READ(root, "anchor_token_margin", &o.anchor_token_margin, "");
   std::string score, weights;
   SPECFUSE_READ(root, "score", &score, "");
   SPECFUSE_READ(root, "weights", &weights, "");

@@ -47,6 +47,7 @@ nlohmann::json Settings(const EnsembleConfig& config, const std::vector<Member>&
   j["hedge_eta0"] = o.hedge_eta0;
   j["size_prior"] = o.size_prior;
   if (o.anchor_margin >= 0) j["anchor_margin"] = o.anchor_margin;  // absent when off
+  if (o.anchor_token_margin >= 0) j["anchor_token_margin"] = o.anchor_token_margin;
   j["exit"] = {{"warmup_rounds", o.exit.warmup_rounds},
                {"temperature", o.exit.temperature},
                {"entropy_threshold", o.exit.entropy_threshold},

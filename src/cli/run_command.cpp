@@ -62,7 +62,10 @@ void AddEnsembleFlags(CLI::App* app, EnsembleFlags* f) {
                   "Verifier weights start proportional to parameters^P, default 0 (equal)");
   app->add_option("--anchor-margin", f->anchor_margin,
                   "Anchor gate: a candidate wins only within this many nats of the largest "
-                  "verifier's favourite; negative: off (the default)");
+                  "verifier's favourite, default 0; negative: off");
+  app->add_option("--anchor-token-margin", f->anchor_token_margin,
+                  "Anchor token gate: no token of a winner may be more than this many nats below "
+                  "the largest verifier's favourite token; negative: off (the default)");
   // Two callbacks rather than one negatable flag: CLI11 gives an optional flag with a
   // negation its default ("false") even when neither form is on the command line.
   app->add_flag_callback("--exit", [f] { f->exit = true; }, "Model exit on (the default)");
@@ -104,6 +107,7 @@ Result<EnsembleConfig> ResolveEnsemble(const EnsembleFlags& f) {
   if (f.exit) o.exit.enabled = *f.exit;
   if (f.size_prior) o.size_prior = *f.size_prior;
   if (f.anchor_margin) o.anchor_margin = *f.anchor_margin;
+  if (f.anchor_token_margin) o.anchor_token_margin = *f.anchor_token_margin;
   if (!f.stop.empty()) o.stop = f.stop;
   if (f.score) {
     auto v = ParseScoreVariant(*f.score);

@@ -20,6 +20,7 @@ struct EnsembleFlags {
   std::optional<float> temperature, top_p;
   std::optional<double> size_prior;
   std::optional<double> anchor_margin;
+  std::optional<double> anchor_token_margin;
   std::optional<uint64_t> seed;
   std::optional<std::string> score, weights;
   std::optional<bool> exit;

@@ -1,5 +1,6 @@
 #include "core/anchor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -42,6 +43,42 @@ std::vector<bool> AnchorEligible(const std::vector<double>& anchor_mean_logprob,
     eligible[c] = std::isfinite(anchor_mean_logprob[c]) && anchor_mean_logprob[c] >= best - margin;
   }
   return eligible;
+}
+
+std::vector<bool> AnchorEligible(const std::vector<double>& anchor_mean_logprob,
+                                 const std::vector<double>& worst_gap, double margin,
+                                 double token_margin) {
+  const size_t n = anchor_mean_logprob.size();
+  std::vector<bool> passes(n, true);
+  if (token_margin >= 0) {
+    bool any = false;
+    for (size_t c = 0; c < n; ++c) {
+      passes[c] = c < worst_gap.size() && worst_gap[c] >= -token_margin;
+      any = any || passes[c];
+    }
+    if (!any) passes.assign(n, true);
+  }
+  if (margin < 0) return passes;
+  std::vector<double> mean(n, -std::numeric_limits<double>::infinity());
+  for (size_t c = 0; c < n; ++c) {
+    if (passes[c]) mean[c] = anchor_mean_logprob[c];
+  }
+  std::vector<bool> eligible = AnchorEligible(mean, margin);
+  // A candidate the anchor cannot score at all (-infinity) is never eligible by the mean;
+  // when that leaves none, the token gate's verdict stands.
+  for (bool e : eligible) {
+    if (e) return eligible;
+  }
+  return passes;
+}
+
+double WorstTokenGap(const std::vector<float>& logprobs, const std::vector<float>& best_logprobs) {
+  double worst = 0.0;
+  for (size_t k = 0; k < logprobs.size() && k < best_logprobs.size(); ++k) {
+    if (std::isnan(best_logprobs[k])) continue;
+    worst = std::min(worst, static_cast<double>(logprobs[k]) - best_logprobs[k]);
+  }
+  return worst;
 }
 
 int GatedArgMax(const std::vector<double>& combined, const std::vector<bool>& eligible) {

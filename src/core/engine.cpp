@@ -174,7 +174,8 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
   std::vector<bool> exited(n, false);
   std::vector<double> quality(n, 0.0);
   std::vector<double> weights = PriorWeights(members_, options_.size_prior);
-  const int anchor = options_.anchor_margin >= 0 ? AnchorMember(members_) : -1;
+  const bool gated = options_.anchor_margin >= 0 || options_.anchor_token_margin >= 0;
+  const int anchor = gated ? AnchorMember(members_) : -1;
   size_t max_stop = 0;
   for (const auto& s : options_.stop) max_stop = std::max(max_stop, s.size());
 
@@ -271,19 +272,22 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
         ts.raw.assign(n_cand, 0.0);
         ts.reused.assign(n_cand, false);
         ts.mean_logprob.assign(n_cand, 0.0);
+        ts.worst_gap.assign(n_cand, 0.0);
         std::vector<std::string> to_score;
         std::vector<size_t> index;
         for (size_t c = 0; c < n_cand; ++c) {
           if (candidate_of[v] == static_cast<int>(c)) {
             const int aligned = aligned_of[v];
             if (aligned > 0) {
-              std::vector<float> lp, lg;
+              std::vector<float> lp, lg, best;
               for (int k = 0; k < aligned; ++k) {
                 lp.push_back(drafts[v]->tokens[k].logprob);
                 lg.push_back(drafts[v]->tokens[k].logit);
+                best.push_back(drafts[v]->tokens[k].best_logprob);
               }
               ts.raw[c] = RawScore(lp, lg, options_.score);
               ts.mean_logprob[c] = RawScore(lp, lg, ScoreVariant::kLogprob);
+              ts.worst_gap[c] = WorstTokenGap(lp, best);
               ts.reused[c] = true;
               continue;
             }
@@ -302,6 +306,7 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
             const CandidateScore& st = (*scored)[k];
             ts.raw[index[k]] = RawScore(st.logprobs, st.logits, options_.score);
             ts.mean_logprob[index[k]] = RawScore(st.logprobs, st.logits, ScoreVariant::kLogprob);
+            ts.worst_gap[index[k]] = WorstTokenGap(st.logprobs, st.best_logprobs);
           }
         }
         ts.normalized = NormalizeScores(ts.raw, options_.score);
@@ -322,7 +327,8 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
         normalized_by_member[v] = scores[v].normalized;
         if (static_cast<int>(v) == anchor) {
           trace.anchor = members_[v].model->name();
-          trace.eligible = AnchorEligible(scores[v].mean_logprob, options_.anchor_margin);
+          trace.eligible = AnchorEligible(scores[v].mean_logprob, scores[v].worst_gap,
+                                          options_.anchor_margin, options_.anchor_token_margin);
         }
         trace.scores.push_back(std::move(scores[v]));
       }

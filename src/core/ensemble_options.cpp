@@ -42,6 +42,9 @@ Status Validate(const EnsembleOptions& o) {
   if (!(o.anchor_margin < 0 || o.anchor_margin <= 100)) {
     return bad("anchor_margin must be at most 100 (a negative value turns the gate off)");
   }
+  if (!(o.anchor_token_margin < 0 || o.anchor_token_margin <= 100)) {
+    return bad("anchor_token_margin must be at most 100 (a negative value turns the gate off)");
+  }
   if (o.exit.warmup_rounds < 0) return bad("exit warmup_rounds must be >= 0");
   if (o.exit.temperature <= 0) return bad("exit temperature must be > 0");
   if (o.exit.entropy_threshold < 0 || o.exit.entropy_threshold > 1) {

@@ -39,7 +39,8 @@ std::string RoundToJson(const RoundTrace& r) {
                            {"raw", Numbers(s.raw)},
                            {"normalized", Numbers(s.normalized)},
                            {"reused", s.reused},
-                           {"mean_logprob", Numbers(s.mean_logprob)}});
+                           {"mean_logprob", Numbers(s.mean_logprob)},
+                           {"worst_gap", Numbers(s.worst_gap)}});
   }
   nlohmann::json w = nlohmann::json::object();
   for (const auto& [name, value] : r.weights) w[name] = Number(value);

@@ -220,16 +220,17 @@ std::optional<ApiError> CheckFields(const json& obj, std::span<const FieldRule> 
 }
 
 // The `specfuse` extension object: {"segment_tokens", "exit", "weights", "score",
-// "anchor_margin", "trace"}.
+// "anchor_margin", "anchor_token_margin", "trace"}.
 std::optional<ApiError> ParseExtension(const json& body, GenerationRequest* out) {
   auto it = body.find("specfuse");
   if (it == body.end() || it->is_null()) return std::nullopt;
   if (!it->is_object()) return BadRequest("'specfuse' must be an object", "specfuse");
   for (const auto& [key, value] : it->items()) {
     if (key != "segment_tokens" && key != "exit" && key != "weights" && key != "score" &&
-        key != "anchor_margin" && key != "trace") {
+        key != "anchor_margin" && key != "anchor_token_margin" && key != "trace") {
       return BadRequest("unknown field 'specfuse." + key +
-                            "'; known: segment_tokens, exit, weights, score, anchor_margin, trace",
+                            "'; known: segment_tokens, exit, weights, score, anchor_margin, "
+                            "anchor_token_margin, trace",
                         "specfuse." + key);
     }
   }
@@ -245,6 +246,13 @@ std::optional<ApiError> ParseExtension(const json& body, GenerationRequest* out)
     return e;
   }
   if (margin) out->options.anchor_margin = *margin;
+  std::optional<double> token_margin;
+  if (auto e = GetNumber(*it, "anchor_token_margin", -1.0, 100.0, &token_margin)) {
+    e->message = "'specfuse.anchor_token_margin' must be a number between -1 (no gate) and 100";
+    e->param = "specfuse.anchor_token_margin";
+    return e;
+  }
+  if (token_margin) out->options.anchor_token_margin = *token_margin;
   if (auto w = it->find("weights"); w != it->end() && !w->is_null()) {
     if (!w->is_string()) return BadRequest("'specfuse.weights' must be a string", "specfuse.weights");
     auto mode = ParseWeightsMode(w->get<std::string>());

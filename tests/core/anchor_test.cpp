@@ -67,6 +67,47 @@ TEST(AnchorEligible, NeverKeepsAnUnscoredCandidate) {
   EXPECT_EQ(AnchorEligible({-inf, -inf}, 1.0), (std::vector<bool>{false, false}));
 }
 
+TEST(WorstTokenGap, IsTheMostNegativeGapToTheFavouriteToken) {
+  EXPECT_FLOAT_EQ(WorstTokenGap({-0.1f, -2.5f, -0.3f}, {-0.1f, -0.5f, -0.2f}), -2.0f);
+  EXPECT_EQ(WorstTokenGap({-0.1f, -0.2f}, {-0.1f, -0.2f}), 0.0);  // every token the favourite
+  EXPECT_EQ(WorstTokenGap({}, {}), 0.0);
+}
+
+TEST(WorstTokenGap, IsZeroWhereTheFavouriteIsNotKnown) {
+  EXPECT_EQ(WorstTokenGap({-3.0f, -4.0f}, {}), 0.0);  // a remote verifier
+  EXPECT_FLOAT_EQ(WorstTokenGap({-3.0f, -4.0f}, {NAN, -1.0f}), -3.0f);
+}
+
+TEST(AnchorEligible, TheTokenGateAloneKeepsCandidatesWithoutAFarToken) {
+  // Candidate 0 has the best mean but one token 2.5 nats below the favourite.
+  auto e = AnchorEligible({-0.2, -0.6, -0.9}, {-2.5, -0.4, -1.0}, -1.0, 1.0);
+  EXPECT_EQ(e, (std::vector<bool>{false, true, true}));
+}
+
+TEST(AnchorEligible, TheMeanGateChoosesAmongWhatTheTokenGateKept) {
+  // Margin 0: the best mean among the token-eligible ones (candidate 1), not candidate 0.
+  auto e = AnchorEligible({-0.2, -0.6, -0.9}, {-2.5, -0.4, -1.0}, 0.0, 1.0);
+  EXPECT_EQ(e, (std::vector<bool>{false, true, false}));
+  e = AnchorEligible({-0.2, -0.6, -0.9}, {-2.5, -0.4, -1.0}, 0.5, 1.0);
+  EXPECT_EQ(e, (std::vector<bool>{false, true, true}));
+}
+
+TEST(AnchorEligible, WhenTheTokenGateKeepsNoneTheMeanGateDecidesAlone) {
+  auto e = AnchorEligible({-0.2, -0.6}, {-2.5, -3.0}, 0.0, 1.0);
+  EXPECT_EQ(e, (std::vector<bool>{true, false}));
+  e = AnchorEligible({-0.2, -0.6}, {-2.5, -3.0}, -1.0, 1.0);
+  EXPECT_EQ(e, (std::vector<bool>{true, true}));
+}
+
+TEST(AnchorEligible, WithBothGatesOffEveryCandidateIsEligible) {
+  EXPECT_EQ(AnchorEligible({-0.2, -5.0}, {-9.0, 0.0}, -1.0, -1.0), (std::vector<bool>{true, true}));
+}
+
+TEST(AnchorEligible, TheMeanGateAloneIsTheTwoArgumentGate) {
+  EXPECT_EQ(AnchorEligible({-0.5, -0.7, -1.6, -0.9}, {-9, -9, -9, -9}, 0.4, -1.0),
+            AnchorEligible({-0.5, -0.7, -1.6, -0.9}, 0.4));
+}
+
 TEST(GatedArgMax, ChoosesAmongEligibleCandidatesOnly) {
   // The weak member's candidate (index 0) has the larger vote but the anchor rejects it.
   EXPECT_EQ(GatedArgMax({0.7, 0.3}, {false, true}), 1);

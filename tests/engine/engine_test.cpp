@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "core/anchor.h"
 #include "core/candidate_score.h"
 #include "core/utf8.h"
 #include "specfuse/engine.h"
@@ -78,8 +79,12 @@ TEST_F(EngineTest, TheSameSeedGivesTheSameAnswerAndTrace) {
 TEST_F(EngineTest, EveryRoundsWinnerIsTheArgmaxOfItsRecomputedCombinedScores) {
   EnsembleOptions o = Options();
   o.exit.enabled = false;
+  // Ungated (margin -1), the winner is the plain argmax; gated (margin 0, the default), it is
+  // the argmax among the candidates the anchor finds eligible.
+  for (double margin : {-1.0, 0.0})
   for (WeightsMode mode : {WeightsMode::kUniform, WeightsMode::kHedge}) {
     o.weights = mode;
+    o.anchor_margin = margin;
     Conversation c({{smol_}, {qwen_}, {gemma_}}, o);
     auto a = c.Ask("Why is the sky blue? Answer briefly.");
     ASSERT_TRUE(a.ok()) << a.status().ToString();
@@ -102,16 +107,56 @@ TEST_F(EngineTest, EveryRoundsWinnerIsTheArgmaxOfItsRecomputedCombinedScores) {
       }
       EXPECT_NEAR(wsum, 1.0, 1e-9);
       for (size_t k = 0; k < combined.size(); ++k) EXPECT_NEAR(combined[k], r.combined[k], 1e-9);
-      EXPECT_EQ(ArgMax(combined), r.winner) << "round " << r.round;
+      if (margin < 0) {
+        EXPECT_TRUE(r.anchor.empty());
+        EXPECT_EQ(ArgMax(combined), r.winner) << "round " << r.round;
+      } else {
+        ASSERT_EQ(r.eligible.size(), combined.size());
+        EXPECT_FALSE(r.anchor.empty());
+        EXPECT_EQ(GatedArgMax(combined, r.eligible), r.winner) << "round " << r.round;
+      }
       EXPECT_EQ(r.scores.size(), 3u) << "every verifier votes";
     }
     EXPECT_GT(voted, 0);
   }
 }
 
+TEST_F(EngineTest, TheTokenGateAdmitsOnlyCandidatesWithoutAFarTokenUnderTheAnchor) {
+  EnsembleOptions o = Options();
+  o.exit.enabled = false;
+  o.sampling.temperature = 0.0f;  // the anchor's own greedy draft has no gap: always eligible
+  o.anchor_margin = -1;
+  o.anchor_token_margin = 0.5;
+  Conversation c({{smol_}, {qwen_}}, o);
+  auto a = c.Ask("Name three colors.");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  int voted = 0;
+  for (const RoundTrace& r : a->rounds) {
+    if (r.candidates.size() < 2) continue;
+    ++voted;
+    EXPECT_EQ(r.anchor, "qwen");  // the larger model
+    const TraceScores* anchor = nullptr;
+    for (const TraceScores& s : r.scores) {
+      if (s.verifier == "qwen") anchor = &s;
+    }
+    ASSERT_NE(anchor, nullptr);
+    ASSERT_EQ(anchor->worst_gap.size(), r.candidates.size());
+    bool any = false;
+    for (double g : anchor->worst_gap) any = any || g >= -0.5;
+    for (size_t k = 0; k < r.candidates.size(); ++k) {
+      EXPECT_LE(anchor->worst_gap[k], 0.0);
+      EXPECT_EQ(r.eligible[k], !any || anchor->worst_gap[k] >= -0.5) << "round " << r.round;
+      if (anchor->reused[k]) EXPECT_EQ(anchor->worst_gap[k], 0.0) << "its own greedy tokens";
+    }
+    EXPECT_TRUE(r.eligible[r.winner]);
+  }
+  EXPECT_GT(voted, 0);
+}
+
 TEST_F(EngineTest, OnASmallFixedPromptSetDifferentModelsWinRounds) {
   EnsembleOptions o = Options();
   o.max_tokens = 40;
+  o.anchor_margin = -1;  // ungated: the vote, not the anchor alone, picks the winners
   std::set<std::string> winners;
   for (const char* prompt : {"Name three colors.", "Write a haiku about autumn.",
                              "What is the capital of France?"}) {
@@ -203,6 +248,7 @@ TEST_F(EngineTest, TheLastRemainingMemberGeneratesAloneWithoutVotes) {
   o.exit.warmup_rounds = 1;
   o.exit.entropy_threshold = 1.0;  // any ranking is clear enough
   o.exit.epsilon = 1.0;            // everyone below the mean leaves
+  o.anchor_margin = -1;            // the gate's anchor, gemma (the larger model), never exits
   Conversation c({{smol_}, {gemma_, MemberRole::kBoth, 8.0f}}, o);
   auto a = c.Ask("List two animals.");
   ASSERT_TRUE(a.ok()) << a.status().ToString();

@@ -74,7 +74,8 @@ Result<Draft> LlamaSequence::DraftTokens(int max_tokens) {
       break;
     }
     float log_z = LogSumExp(row_.data(), n_vocab);
-    draft.tokens.push_back({id, model_->Piece(id), row_[id] - log_z, row_[id]});
+    draft.tokens.push_back({id, model_->Piece(id), row_[id] - log_z, row_[id],
+                            MaxOf(row_.data(), n_vocab) - log_z});
     draft_ids_.push_back(id);
     next = id;
   }
@@ -128,6 +129,7 @@ Result<std::vector<CandidateScore>> LlamaSequence::Score(const std::vector<std::
         if (j < cand.size()) {
           score.logprobs.push_back(logits[cand[j]] - log_z);
           score.logits.push_back(logits[cand[j]]);
+          score.best_logprobs.push_back(MaxOf(logits, n_vocab) - log_z);
         } else {
           score.eog_logprob = model_->EndOfGenerationLogprob(logits, log_z);
         }

@@ -4,9 +4,11 @@ paired difference to the best member alone in that run, costs, and the members' 
 numbers where they exist.
 
 Usage: report.py RESULTS_DIR...   (prints Markdown; the runs of every directory named are
-pooled by benchmark, so a later run is paired with the members alone of an earlier one)
+pooled by benchmark, so a later run is paired with the members alone of an earlier one; a
+results file may be gzipped, RUN.jsonl.gz)
 """
 import glob
+import gzip
 import json
 import os
 import sys
@@ -38,7 +40,9 @@ ENSEMBLE_METHODS = ("specfuse", "best-of-n", "mixture-of-agents", "self-consiste
 def scores_of(path):
     """{(method, id): score} of a results file."""
     out = {}
-    for line in open(path):
+    if not os.path.exists(path) and os.path.exists(path + ".gz"):
+        path += ".gz"
+    for line in (gzip.open(path, "rt") if path.endswith(".gz") else open(path)):
         r = json.loads(line)
         out[(r["method"], r["id"])] = r["score"]
     return out
@@ -54,7 +58,9 @@ def paired(a, b, seed=1, resamples=1000):
 
 
 def settings_members(path):
-    with open(path) as f:
+    if not os.path.exists(path) and os.path.exists(path + ".gz"):
+        path += ".gz"
+    with (gzip.open(path, "rt") if path.endswith(".gz") else open(path)) as f:
         first = json.loads(f.readline())
     return [m["name"] for m in first["settings"]["members"]]
 

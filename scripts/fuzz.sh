@@ -16,7 +16,7 @@ JOBS=${SPECFUSE_JOBS:-$(nproc)}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 BUILD=$ROOT/build-fuzz
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(config request segment_cut dataset gguf)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(config request segment_cut dataset gguf echo_tail)
 
 printf '\n\033[1m==> fuzz build (clang, libFuzzer + ASan + UBSan) in build-fuzz\033[0m\n'
 CC=${CC:-clang-14} CXX=${CXX:-clang++-14} cmake -S "$ROOT" -B "$BUILD" -G Ninja \

@@ -219,6 +219,18 @@ std::optional<ApiError> CheckFields(const json& obj, std::span<const FieldRule> 
   return std::nullopt;
 }
 
+// An anchor gate's margin in the `specfuse` object: -1 (no gate) to 100 nats.
+std::optional<ApiError> GetMargin(const json& ext, const std::string& key, double* out) {
+  std::optional<double> margin;
+  if (auto e = GetNumber(ext, key.c_str(), -1.0, 100.0, &margin)) {
+    e->message = "'specfuse." + key + "' must be a number between -1 (no gate) and 100";
+    e->param = "specfuse." + key;
+    return e;
+  }
+  if (margin) *out = *margin;
+  return std::nullopt;
+}
+
 // The `specfuse` extension object: {"segment_tokens", "exit", "weights", "score",
 // "anchor_margin", "anchor_token_margin", "trace"}.
 std::optional<ApiError> ParseExtension(const json& body, GenerationRequest* out) {
@@ -239,20 +251,8 @@ std::optional<ApiError> ParseExtension(const json& body, GenerationRequest* out)
   if (segment) out->options.segment_tokens = *segment;
   if (auto e = GetBool(*it, "exit", "specfuse.exit", &out->options.exit.enabled)) return e;
   if (auto e = GetBool(*it, "trace", "specfuse.trace", &out->trace)) return e;
-  std::optional<double> margin;
-  if (auto e = GetNumber(*it, "anchor_margin", -1.0, 100.0, &margin)) {
-    e->message = "'specfuse.anchor_margin' must be a number between -1 (no gate) and 100";
-    e->param = "specfuse.anchor_margin";
-    return e;
-  }
-  if (margin) out->options.anchor_margin = *margin;
-  std::optional<double> token_margin;
-  if (auto e = GetNumber(*it, "anchor_token_margin", -1.0, 100.0, &token_margin)) {
-    e->message = "'specfuse.anchor_token_margin' must be a number between -1 (no gate) and 100";
-    e->param = "specfuse.anchor_token_margin";
-    return e;
-  }
-  if (token_margin) out->options.anchor_token_margin = *token_margin;
+  if (auto e = GetMargin(*it, "anchor_margin", &out->options.anchor_margin)) return e;
+  if (auto e = GetMargin(*it, "anchor_token_margin", &out->options.anchor_token_margin)) return e;
   if (auto w = it->find("weights"); w != it->end() && !w->is_null()) {
     if (!w->is_string()) return BadRequest("'specfuse.weights' must be a string", "specfuse.weights");
     auto mode = ParseWeightsMode(w->get<std::string>());

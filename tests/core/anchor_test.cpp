@@ -6,27 +6,14 @@
 #include <limits>
 
 #include "core/anchor.h"
+#include "sized_model.h"
 
 namespace specfuse {
 namespace {
 
-class SizedModel : public Model {
- public:
-  explicit SizedModel(int64_t params) : name_("m" + std::to_string(params)), params_(params) {}
-  const std::string& name() const override { return name_; }
-  int64_t parameter_count() const override { return params_; }
-  Result<std::unique_ptr<Sequence>> Start(const std::vector<ChatMessage>&, const SamplingOptions&) override {
-    return Status::Error(ErrorCode::kInternal, "a stand-in model does not generate");
-  }
-
- private:
-  std::string name_;
-  int64_t params_;
-};
-
 Member M(int64_t params, MemberRole role = MemberRole::kBoth, double weight = 0.0) {
   Member m;
-  m.model = std::make_shared<SizedModel>(params);
+  m.model = std::make_shared<SizedModel>("m" + std::to_string(params), params);
   m.role = role;
   m.weight = weight;
   return m;

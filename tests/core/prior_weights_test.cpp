@@ -2,24 +2,11 @@
 // stand-ins that only report a name and a parameter count: no model is loaded or run.
 #include <gtest/gtest.h>
 
+#include "sized_model.h"
 #include "specfuse/engine.h"
 
 namespace specfuse {
 namespace {
-
-class SizedModel : public Model {
- public:
-  SizedModel(std::string name, int64_t params) : name_(std::move(name)), params_(params) {}
-  const std::string& name() const override { return name_; }
-  int64_t parameter_count() const override { return params_; }
-  Result<std::unique_ptr<Sequence>> Start(const std::vector<ChatMessage>&, const SamplingOptions&) override {
-    return Status::Error(ErrorCode::kInternal, "a stand-in model does not generate");
-  }
-
- private:
-  std::string name_;
-  int64_t params_;
-};
 
 Member M(int64_t params, double weight = 0.0) {
   Member m;

@@ -66,6 +66,12 @@ TEST(BenchmarkData, Gsm8kReferenceSolutionsYieldTheirAnswers) {
 }
 
 TEST(BenchmarkData, CodeReferenceSolutionsPassTheirTests) {
+  // This checks the data and the sandbox, not speed: the slowest reference (mbpp-123, sums
+  // of amicable numbers) needs a few seconds alone and more than the evaluation's 10 s
+  // limit on a loaded two-core machine, so the references get a minute each.
+  SandboxLimits limits;
+  limits.wall_seconds = 60;
+  limits.cpu_seconds = 60;
   for (const char* file : {"humaneval.test.jsonl", "mbpp.test.jsonl"}) {
     const auto items = Load(file);
     std::mutex mu;
@@ -74,7 +80,7 @@ TEST(BenchmarkData, CodeReferenceSolutionsPassTheirTests) {
     auto worker = [&] {
       for (size_t k; (k = next++) < items.size();) {
         const Item& item = items[k];
-        auto run = RunCodeTests(item, "```python\n" + item.solution + "\n```");
+        auto run = RunCodeTests(item, "```python\n" + item.solution + "\n```", limits);
         std::lock_guard<std::mutex> lock(mu);
         if (!run.ok()) failed.push_back(item.id + ": " + run.status().message());
         else if (!run->passed) {

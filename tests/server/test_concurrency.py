@@ -30,21 +30,27 @@ def test_four_concurrent_requests_get_their_own_answers(server):
         assert r["choices"][0]["message"]["content"] == alone[i]
 
 
-def open_stream(srv, prompt, max_tokens=400):
-    """Starts a streaming chat over a raw socket and returns it once the first content
-    chunk has arrived, so the answer is known to be running."""
+def open_raw_stream(srv, path, body):
+    """Posts a streaming request over a raw socket and returns the socket once the first
+    content chunk has arrived, so the answer is known to be running."""
     sock = socket.create_connection(("127.0.0.1", srv.port), timeout=60)
-    body = json.dumps({"messages": [{"role": "user", "content": prompt}], "max_tokens": max_tokens,
-                       "temperature": 0, "stream": True, "specfuse": {"segment_tokens": 4}})
-    sock.sendall((f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    body = json.dumps(body)
+    sock.sendall((f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                   f"Content-Length: {len(body)}\r\n\r\n{body}").encode())
     seen = b""
     while seen.count(b"data: ") < 2:
         data = sock.recv(4096)
         assert data, seen
         seen += data
-    assert seen.startswith(b"HTTP/1.1 200")
+    assert seen.startswith(b"HTTP/1.1 200 OK\r\n")
     return sock
+
+
+def open_stream(srv, prompt, max_tokens=400):
+    """A streaming chat, running (open_raw_stream)."""
+    return open_raw_stream(srv, "/v1/chat/completions",
+                           {"messages": [{"role": "user", "content": prompt}], "max_tokens": max_tokens,
+                            "temperature": 0, "stream": True, "specfuse": {"segment_tokens": 4}})
 
 
 def wait_for(predicate, timeout=60):

@@ -12,9 +12,9 @@ import pytest
 
 from conftest import SMALL
 from serve_process import BIN
-from test_concurrency import wait_for
+from test_concurrency import open_raw_stream, wait_for
 from test_errors import assert_error
-from test_reliability import requests_counted
+from test_reliability import read_reply, requests_counted
 
 LIMIT = 8
 USER = [{"role": "user", "content": "Hello"}]
@@ -65,12 +65,7 @@ class SlowClient:
 
 
 def read_until_closed(sock):
-    reply = b""
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return reply
-        reply += chunk
+    return read_reply(sock, whole_response=False)
 
 
 def connect_and_read(port):
@@ -191,18 +186,8 @@ def test_at_the_limit_a_new_connection_replaces_the_longest_idle_or_gets_503(lim
 def open_counting_stream(srv):
     """Starts a streamed completion that counts on for 2000 tokens (a minute and more on
     two cores) and returns its socket once the first chunk has arrived."""
-    sock = socket.create_connection(("127.0.0.1", srv.port), timeout=60)
-    body = json.dumps({"prompt": "1, 2, 3, 4, 5, 6, 7, 8, 9, 10,", "max_tokens": 2000, "temperature": 0,
-                       "stream": True})
-    sock.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                 b"Content-Length: %d\r\n\r\n%s" % (len(body), body.encode()))
-    seen = b""
-    while seen.count(b"data: ") < 2:
-        data = sock.recv(4096)
-        assert data, seen
-        seen += data
-    assert seen.startswith(b"HTTP/1.1 200 OK\r\n")
-    return sock
+    return open_raw_stream(srv, "/v1/completions", {"prompt": "1, 2, 3, 4, 5, 6, 7, 8, 9, 10,",
+                                                    "max_tokens": 2000, "temperature": 0, "stream": True})
 
 
 def test_connections_being_answered_are_never_closed_for_another(limited):

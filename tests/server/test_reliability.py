@@ -34,21 +34,27 @@ def raw_request(srv, method, path, body=None, headers=None, timeout=30):
         conn.close()
 
 
+def read_reply(sock, whole_response=True):
+    """Reads from sock until the server closes it or, with whole_response, until one whole
+    response (head and Content-Length body) has arrived."""
+    reply = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return reply
+        reply += chunk
+        if whole_response and b"\r\n\r\n" in reply:
+            head, _, rest = reply.partition(b"\r\n\r\n")
+            m = re.search(rb"Content-Length: (\d+)", head)
+            if m and len(rest) >= int(m.group(1)):
+                return reply
+
+
 def raw_exchange(srv, data, timeout=10):
     """Writes bytes on a fresh connection and returns everything the server sends back."""
     with socket.create_connection(("127.0.0.1", srv.port), timeout=timeout) as sock:
         sock.sendall(data)
-        reply = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                return reply
-            reply += chunk
-            if b"\r\n\r\n" in reply:
-                head, _, rest = reply.partition(b"\r\n\r\n")
-                m = re.search(rb"Content-Length: (\d+)", head)
-                if m and len(rest) >= int(m.group(1)):
-                    return reply
+        return read_reply(sock)
 
 
 def requests_counted(srv, status):

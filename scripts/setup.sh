@@ -80,19 +80,20 @@ build_llama() {
   local prefix
   prefix=$(llama_prefix)
   local stamp=$prefix/.specfuse-built
-  if [ -f "$stamp" ]; then
-    note "cached: $prefix"
-    return 0
-  fi
   local tarball=$CACHE/downloads/llama_cpp_python-$LLAMA_PY_VERSION.tar.gz
   # A source tree already unpacked in the cache is used as it is (an offline machine can
-  # be given one); otherwise the pinned source distribution is fetched and unpacked.
-  if [ ! -f "$src/CMakeLists.txt" ]; then
+  # be given one); otherwise the pinned source distribution is fetched and unpacked. The
+  # source stays: specfuse compiles llama.cpp's JSON-schema-to-grammar converter from it.
+  if [ ! -f "$src/common/json-schema-to-grammar.cpp" ]; then
     fetch "$LLAMA_PY_URL" "$LLAMA_PY_SHA256" "$tarball"
     note "unpacking vendor/llama.cpp"
     rm -rf "$src.tmp" && mkdir -p "$src.tmp"
     tar -xzf "$tarball" -C "$src.tmp" --strip-components=3 "llama_cpp_python-$LLAMA_PY_VERSION/vendor/llama.cpp"
     rm -rf "$src" && mv "$src.tmp" "$src"
+  fi
+  if [ -f "$stamp" ]; then
+    note "cached: $prefix"
+    return 0
   fi
   # Portable x86-64-v3 flags rather than -march=native: some machines advertise AMX
   # tiles that a sandboxed process may not use (SIGILL in ggml's AMX kernels).

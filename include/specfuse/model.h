@@ -25,6 +25,12 @@ struct SamplingOptions {
   float top_p = 0.9f;
   int top_k = 0;  // 0 = off
   uint64_t seed = 42;
+  // A GBNF grammar (llama.cpp's format, root rule "root") that the answer must stay inside:
+  // every drafted token keeps the answer a prefix of a sentence of the grammar, and the
+  // draft ends (end of generation) only where a sentence is complete. "" = free text.
+  // specfuse/json_schema_grammar.h makes one from a JSON Schema. Only models whose
+  // constrains_drafts() is true take one; Start() refuses it elsewhere.
+  std::string grammar;
 };
 
 // One sampled token and what the model thought of it. logprob and logit are those of
@@ -135,6 +141,10 @@ class Model {
     return Status::Error(ErrorCode::kInvalidArgument,
                          "model '" + name() + "' cannot score text");
   }
+
+  // Whether its sequences draft under SamplingOptions::grammar. A grammar-constrained
+  // ensemble needs every drafter to say yes; verifiers score text without one.
+  virtual bool constrains_drafts() const { return false; }
 
   // Zero for models whose forward passes run elsewhere (remote members).
   virtual DecodeCounters decode_counters() const { return {}; }

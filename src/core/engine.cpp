@@ -133,6 +133,15 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
   if (std::none_of(members_.begin(), members_.end(), [](const Member& m) { return Drafts(m.role); })) {
     return Status::Error(ErrorCode::kInvalidArgument, "the ensemble needs at least one drafter");
   }
+  if (!options_.sampling.grammar.empty()) {
+    for (const Member& m : members_) {
+      if (Drafts(m.role) && !m.model->constrains_drafts()) {
+        return Status::Error(ErrorCode::kInvalidArgument,
+                             "member '" + m.model->name() +
+                                 "' cannot draft under a grammar; make it a verifier");
+      }
+    }
+  }
 
   // Open or re-synchronize every member's context, all at once.
   std::vector<Status> start_status(n);
@@ -149,6 +158,7 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
     SamplingOptions s = options_.sampling;
     if (members_[i].temperature >= 0) s.temperature = members_[i].temperature;
     s.seed = options_.sampling.seed + 7919 * i;
+    if (!Drafts(members_[i].role)) s.grammar.clear();  // verifiers score any text
     auto started = raw_prompt.empty() ? members_[i].model->Start(messages, s)
                                       : members_[i].model->StartText(raw_prompt, s);
     if (started.ok()) seq = std::move(started).value();

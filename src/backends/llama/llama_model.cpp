@@ -323,6 +323,12 @@ Result<std::unique_ptr<Sequence>> LlamaModel::StartTokens(std::vector<llama_toke
                              name() + "', which holds " + std::to_string(options_.context_size) +
                              " per query; shorten the prompt or raise the context size");
   }
+  std::unique_ptr<GrammarConstraint> grammar;
+  if (!sampling.grammar.empty()) {
+    auto made = GrammarConstraint::Create(vocab_, sampling.grammar);
+    if (!made.ok()) return made.status();
+    grammar = std::move(made).value();
+  }
   int seq;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -334,7 +340,8 @@ Result<std::unique_ptr<Sequence>> LlamaModel::StartTokens(std::vector<llama_toke
                              std::to_string(options_.max_sequences) + " queries");
   }
   // From here the sequence owns seq and gives it back when destroyed.
-  auto sequence = std::make_unique<LlamaSequence>(shared_from_this(), seq, sampling);
+  auto sequence = std::make_unique<LlamaSequence>(shared_from_this(), seq, sampling,
+                                                  std::move(grammar));
   Status s = sequence->PrefillPrompt(std::move(ids));
   if (!s.ok()) return s;
   return std::unique_ptr<Sequence>(std::move(sequence));

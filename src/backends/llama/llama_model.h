@@ -24,6 +24,7 @@ class LlamaModel : public Model, public std::enable_shared_from_this<LlamaModel>
 
   const std::string& name() const override { return options_.name; }
   int64_t parameter_count() const override { return static_cast<int64_t>(llama_model_n_params(model_)); }
+  bool constrains_drafts() const override { return true; }
   Result<std::unique_ptr<Sequence>> Start(const std::vector<ChatMessage>& messages,
                                           const SamplingOptions& sampling) override;
   Result<std::unique_ptr<Sequence>> StartText(const std::string& prompt,

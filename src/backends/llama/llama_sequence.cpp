@@ -6,10 +6,12 @@
 namespace specfuse::llama {
 
 LlamaSequence::LlamaSequence(std::shared_ptr<LlamaModel> model, int seq,
-                             const SamplingOptions& sampling)
+                             const SamplingOptions& sampling,
+                             std::unique_ptr<GrammarConstraint> grammar)
     : model_(std::move(model)),
       seq_(seq),
-      sampler_(sampling.temperature, sampling.top_p, sampling.top_k, sampling.seed) {}
+      sampler_(sampling.temperature, sampling.top_p, sampling.top_k, sampling.seed),
+      grammar_(std::move(grammar)) {}
 
 LlamaSequence::~LlamaSequence() {
   std::lock_guard<std::mutex> lock(model_->mutex());
@@ -35,6 +37,21 @@ int LlamaSequence::CountTokens(const std::string& text) const {
   return static_cast<int>(model_->Tokenize(text, false).size());
 }
 
+// Sampling first and checking the one token is what llama.cpp's own sampler does: the full
+// mask costs a pass over the vocabulary through the grammar, needed only when the model's
+// choice does not fit. Greedy decoding picks the same token either way.
+Result<llama_token> LlamaSequence::SampleNext() {
+  const int n_vocab = model_->n_vocab();
+  llama_token id = sampler_.Sample(row_.data(), n_vocab);
+  if (!grammar_ || grammar_->Allows(id)) return id;
+  masked_.assign(row_.begin(), row_.end());
+  if (!grammar_->Mask(masked_.data(), n_vocab)) {
+    return Status::Error(ErrorCode::kInternal, "model '" + model_->name() +
+                                                   "': the response_format grammar allows no token here");
+  }
+  return sampler_.Sample(masked_.data(), n_vocab);
+}
+
 Result<Draft> LlamaSequence::DraftTokens(int max_tokens) {
   const int n = static_cast<int>(tokens_.size());
   {
@@ -58,6 +75,7 @@ Result<Draft> LlamaSequence::DraftTokens(int max_tokens) {
   DecodeJob job;
   job.read = [this, n_vocab](const float* rows) { std::copy(rows, rows + n_vocab, row_.begin()); };
   llama_token next = tokens_.back();
+  if (grammar_) grammar_->BeginDraft();
   Status status;
   for (int i = 0; i < max_tokens; ++i) {
     job.Clear();
@@ -68,7 +86,12 @@ Result<Draft> LlamaSequence::DraftTokens(int max_tokens) {
       break;
     }
     kv_len_ = n + i;
-    llama_token id = sampler_.Sample(row_.data(), n_vocab);
+    Result<llama_token> sampled = SampleNext();
+    if (!sampled.ok()) {
+      status = sampled.status();
+      break;
+    }
+    llama_token id = *sampled;
     if (model_->IsEndOfGeneration(id)) {
       draft.end_of_generation = true;
       break;
@@ -77,6 +100,7 @@ Result<Draft> LlamaSequence::DraftTokens(int max_tokens) {
     draft.tokens.push_back({id, model_->Piece(id), row_[id] - log_z, row_[id],
                             MaxOf(row_.data(), n_vocab) - log_z});
     draft_ids_.push_back(id);
+    if (grammar_) grammar_->AdvanceDraft(id);
     next = id;
   }
   if (!status.ok()) {
@@ -199,6 +223,15 @@ Status LlamaSequence::Accept(const std::string& text) {
                          "model '" + model_->name() + "': the answer no longer fits its context of " +
                              std::to_string(ContextLimit()) + " tokens");
   }
+  if (grammar_) {
+    // Another tokenizer's segment must spell text this model's tokens can follow too.
+    Status fits = grammar_->Stage(added);
+    if (!fits.ok()) {
+      return Status::Error(ErrorCode::kInvalidArgument,
+                           "model '" + model_->name() + "' cannot take the accepted segment \"" +
+                               text + "\" under the response_format grammar: " + fits.message());
+    }
+  }
   // Decoded draft tokens sit at positions n.. (the pending token at n-1 was decoded too).
   // The new last token stays pending, so at most positions [0, last) are kept.
   int decoded_draft = std::max(0, kv_len_ - n);
@@ -213,6 +246,7 @@ Status LlamaSequence::Accept(const std::string& text) {
   tokens_.insert(tokens_.end(), added.begin(), added.end());
   Status s = model_->Prefill(seq_, tokens_, keep, last, keep);
   kv_len_ = s.ok() ? last : keep;
+  if (s.ok() && grammar_) grammar_->Commit();
   if (!s.ok()) {
     // Leave the sequence consistent: drop what did not make it into the cache.
     tokens_.resize(n);
@@ -243,6 +277,7 @@ Status LlamaSequence::Sync(const std::vector<ChatMessage>& messages) {
   }
   draft_ids_.clear();
   tokens_ = std::move(ids);
+  if (grammar_) grammar_->Reset();  // a new turn: its answer starts the grammar afresh
   int last = static_cast<int>(tokens_.size()) - 1;
   Status s = model_->Prefill(seq_, tokens_, common, last, common);
   kv_len_ = s.ok() ? last : common;

@@ -6,6 +6,9 @@
 // it and gets fresh logits. After a draft, the drafted tokens stay decoded after the
 // pending one (positions [n-1, kv_len_)) so that accepting the drafter's own candidate
 // costs no prefill.
+//
+// With a grammar (SamplingOptions::grammar), every drafted token keeps the answer inside
+// it and every accepted segment advances it, whoever drafted the segment.
 #pragma once
 
 #include <llama.h>
@@ -13,6 +16,7 @@
 #include <memory>
 #include <vector>
 
+#include "backends/llama/grammar_constraint.h"
 #include "backends/llama/llama_model.h"
 #include "core/token_sampler.h"
 #include "specfuse/model.h"
@@ -21,7 +25,9 @@ namespace specfuse::llama {
 
 class LlamaSequence : public Sequence {
  public:
-  LlamaSequence(std::shared_ptr<LlamaModel> model, int seq, const SamplingOptions& sampling);
+  // grammar: null for free text.
+  LlamaSequence(std::shared_ptr<LlamaModel> model, int seq, const SamplingOptions& sampling,
+                std::unique_ptr<GrammarConstraint> grammar);
   ~LlamaSequence() override;
 
   Result<Draft> DraftTokens(int max_tokens) override;
@@ -38,14 +44,19 @@ class LlamaSequence : public Sequence {
  private:
   // Drops KV cells at positions >= pos. Caller holds the model's mutex.
   void TrimKv(int pos);
+  // The next draft token from row_: sampled as is when the grammar (if any) takes it, else
+  // sampled again from the row with what the grammar refuses masked out.
+  Result<llama_token> SampleNext();
 
   std::shared_ptr<LlamaModel> model_;
   int seq_;
   TokenSampler sampler_;
+  std::unique_ptr<GrammarConstraint> grammar_;
   std::vector<llama_token> tokens_;      // prompt + accepted answer
   std::vector<llama_token> draft_ids_;   // tokens of the last draft, not yet accepted
   int kv_len_ = 0;                       // positions [0, kv_len_) are decoded
   std::vector<float> row_;                  // the last drafted step's logits
+  std::vector<float> masked_;               // row_ under the grammar
 };
 
 }  // namespace specfuse::llama

@@ -199,6 +199,13 @@ Result<std::unique_ptr<Sequence>> OpenAIModel::Start(const std::vector<ChatMessa
 Result<std::unique_ptr<Sequence>> OpenAIModel::StartText(const std::string& prompt,
                                                          const SamplingOptions& sampling) {
   if (prompt.empty()) return Status::Error(ErrorCode::kInvalidArgument, "the prompt is empty");
+  if (!sampling.grammar.empty()) {
+    // Its server would constrain a completion from its own start, not resume a grammar
+    // half-way through an answer that other members wrote: it can verify, not draft.
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "member '" + name() + "' is remote and cannot draft under a grammar "
+                         "(response_format); make it a verifier (role = \"verifier\")");
+  }
   if (EstimateTokens(prompt.size()) >= options_.context_size) {
     return Status::Error(ErrorCode::kContextOverflow,
                          "the prompt is about " + std::to_string(EstimateTokens(prompt.size())) +

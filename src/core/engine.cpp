@@ -52,6 +52,21 @@ int AlignedTokens(const Draft& draft, const std::string& text) {
   return at == text.size() ? n : -1;
 }
 
+// The error of a round in which every drafter failed: the first one's reason, and its
+// code when all of them failed for the same reason kind (a request none could draft, such
+// as a grammar that admits no text, is the caller's to fix), else unavailable.
+Status DraftersFailed(const std::vector<size_t>& drafters, const std::vector<Result<Draft>>& drafts,
+                      const std::vector<Member>& members) {
+  const Status& first = drafts[drafters[0]].status();
+  ErrorCode code = first.code();
+  for (size_t i : drafters) {
+    if (drafts[i].status().code() != code) code = ErrorCode::kUnavailable;
+  }
+  if (code != ErrorCode::kInvalidArgument) code = ErrorCode::kUnavailable;
+  return Status::Error(code, "every drafter of the ensemble failed; " +
+                                 members[drafters[0]].model->name() + ": " + first.message());
+}
+
 }  // namespace
 
 Result<MemberRole> ParseMemberRole(const std::string& name) {
@@ -260,7 +275,7 @@ Result<Answer> Conversation::Run(const std::vector<ChatMessage>& messages, const
         }
       }
       if (std::none_of(drafters.begin(), drafters.end(), [&](size_t i) { return active[i]; })) {
-        return Status::Error(ErrorCode::kUnavailable, "every drafter of the ensemble failed");
+        return DraftersFailed(drafters, drafts, members_);
       }
       break;
     }

@@ -46,8 +46,10 @@ Result<llama_token> LlamaSequence::SampleNext() {
   if (!grammar_ || grammar_->Allows(id)) return id;
   masked_.assign(row_.begin(), row_.end());
   if (!grammar_->Mask(masked_.data(), n_vocab)) {
-    return Status::Error(ErrorCode::kInternal, "model '" + model_->name() +
-                                                   "': the response_format grammar allows no token here");
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "the response_format grammar allows no token here: no JSON text "
+                         "satisfies the schema from this point (a minimum above its maximum, "
+                         "a minLength above its maxLength, ...)");
   }
   return sampler_.Sample(masked_.data(), n_vocab);
 }

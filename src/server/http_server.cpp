@@ -86,6 +86,25 @@ ConnectionLimits Limits(const ServerOptions& o) {
   return limits;
 }
 
+// A response_format grammar needs every drafter of the model asked for to draft under it;
+// remote members cannot (docs/SERVER.md), so such a request is refused by name.
+std::optional<ApiError> CheckDraftersConstrain(const SamplingOptions& sampling,
+                                               const ServedModel& model) {
+  if (sampling.grammar.empty()) return std::nullopt;
+  for (const Member& m : model.members) {
+    if (m.role == MemberRole::kVerifier || m.model->constrains_drafts()) continue;
+    ApiError e = BadRequest("'response_format' is not supported by '" + model.id + "': its member '" +
+                                m.model->name() + "' drafts on a remote server, which cannot resume "
+                                "a grammar half-way through an answer that other members wrote; "
+                                "make remote members verifiers (role = \"verifier\"), ask a local "
+                                "member alone, or remove response_format",
+                            "response_format");
+    e.code = "unsupported_parameter";
+    return e;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Status CheckServerOptions(const ServerOptions& o) {
@@ -359,6 +378,7 @@ std::optional<ApiError> HttpServer::Impl::Prepare(const std::string& body, Endpo
   if (problem) return problem;
   *model = models.Find(request->model);
   if (*model == nullptr) return ModelNotFound(request->model, "model");
+  if (auto problem = CheckDraftersConstrain(request->options.sampling, **model)) return problem;
   if ((request->logprobs >= 0 || request->score_only) && (*model)->members.size() != 1) {
     return BadRequest("'logprobs' and scoring are available for single models; "
                       "name one member as the model (" + models.Names() + ")",

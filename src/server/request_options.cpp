@@ -5,6 +5,8 @@
 #include <limits>
 #include <span>
 
+#include "server/response_format.h"
+
 namespace specfuse::server {
 
 namespace {
@@ -78,10 +80,6 @@ bool IsNone(const json& v) { return v == "none"; }
 bool IsMedium(const json& v) { return v == "medium"; }
 bool IsTextOnly(const json& v) { return v.is_array() && v.size() == 1 && v[0] == "text"; }
 
-bool IsTextFormat(const json& v) {
-  return v.is_object() && v.size() == 1 && v.contains("type") && v["type"] == "text";
-}
-
 bool IsStandardTier(const json& v) { return v == "auto" || v == "default"; }
 
 using enum Disposition;
@@ -119,8 +117,7 @@ constexpr FieldRule kChatFields[] = {
     {"prompt_cache_options", kIgnored},    // cache hint
     {"prompt_cache_retention", kIgnored},  // cache hint
     {"reasoning_effort", kRefused, IsNone, "its models do not reason; remove it or send \"none\""},
-    {"response_format", kRefused, IsTextFormat,
-     "no JSON mode or structured outputs; remove it or send {\"type\": \"text\"}"},
+    {"response_format", kSupported},  // text, json_object, json_schema (server/response_format.h)
     {"safety_identifier", kIgnored},  // abuse-monitoring id
     {"seed", kSupported},
     {"service_tier", kIgnored, IsStandardTier,
@@ -146,6 +143,7 @@ constexpr FieldRule kChatFields[] = {
 constexpr FieldRule kCompletionFields[] = {
     {"model", kSupported},
     {"prompt", kSupported},
+    {"response_format", kSupported},  // not OpenAI's, but vLLM's and llama-server's
     {"best_of", kRefused, IsOne, "one completion per request; remove it or send 1"},
     {"echo", kSupported},
     kFrequencyPenalty,
@@ -340,6 +338,7 @@ std::optional<ApiError> ParseCommon(const json& body, const EnsembleOptions& def
   }
 
   if (auto e = ParseExtension(body, out)) return e;
+  if (auto e = ParseResponseFormat(body, &out->options.sampling.grammar)) return e;
   Status valid = Validate(out->options);
   if (!valid.ok()) return BadRequest(valid.message());
   return std::nullopt;

@@ -47,9 +47,6 @@ REFUSED_CHAT = [
     ("functions", [WEATHER]),
     ("function_call", "auto"),
     ("function_call", {"name": "get_weather"}),
-    ("response_format", {"type": "json_object"}),
-    ("response_format", {"type": "json_schema",
-                         "json_schema": {"name": "w", "schema": {"type": "object"}}}),
     ("logit_bias", {"50256": -100}),
     ("frequency_penalty", 0.5),
     ("presence_penalty", -1),
@@ -230,8 +227,8 @@ def test_the_sdk_raises_bad_request_naming_tools(server):
     assert e.value.body["param"] == "tools" and "'tools'" in e.value.body["message"]
     with pytest.raises(openai.BadRequestError) as e:
         client.chat.completions.create(model="specfuse", messages=USER, max_tokens=1,
-                                       response_format={"type": "json_object"})
-    assert e.value.param == "response_format"
+                                       tool_choice="required")
+    assert e.value.param == "tool_choice"
     r = client.chat.completions.create(model="specfuse", messages=USER, max_tokens=1,
                                        temperature=0, user="u1", store=False, tool_choice="none")
     assert r.choices[0].message.content is not None

@@ -463,6 +463,11 @@ std::optional<ApiError> ParseCompletionRequest(const json& body, const EnsembleO
     return BadRequest("'max_tokens' must be at least 1 (0 is allowed only with echo, to score the prompt)",
                       "max_tokens");
   }
+  if (out->score_only && !out->options.sampling.grammar.empty()) {
+    return BadRequest("'response_format' constrains generated text, and scoring the prompt "
+                      "(max_tokens 0) generates none; remove one of them",
+                      "response_format");
+  }
   if (out->logprobs >= 0 && out->stream) {
     return BadRequest("'logprobs' is supported without streaming only", "logprobs");
   }

@@ -3,6 +3,8 @@ ensemble (two tokenizer families) and on single members. Every drafter samples u
 schema's grammar and every accepted segment advances every member's grammar, so answers
 parse and validate; what cannot be enforced is refused by name."""
 import json
+import os
+import sys
 from typing import List, Literal
 
 import openai
@@ -114,6 +116,17 @@ def test_a_streamed_answer_is_the_same_valid_json(ensemble):
     assert whole["choices"][0]["message"]["content"] == text
 
 
+def test_the_sdk_streams_a_parsed_answer(client):
+    with client.chat.completions.stream(model="specfuse", messages=PERSON_PROMPT,
+                                        response_format=Person, max_tokens=80, temperature=0,
+                                        seed=3) as stream:
+        deltas = [e.delta for e in stream if e.type == "content.delta"]
+        final = stream.get_final_completion()
+    assert len(deltas) > 1
+    assert isinstance(final.choices[0].message.parsed, Person)
+    assert "".join(deltas) == final.choices[0].message.content
+
+
 def test_a_text_completion_takes_response_format_too(ensemble):
     status, r = ensemble.post("/v1/completions", {
         "model": SMALL, "prompt": 'A cat as JSON, {"name": ..., "age": ...}:', "max_tokens": 120,
@@ -121,6 +134,13 @@ def test_a_text_completion_takes_response_format_too(ensemble):
     assert status == 200, r
     assert r["choices"][0]["finish_reason"] == "stop", r
     assert isinstance(json.loads(r["choices"][0]["text"]), dict), r
+
+
+def test_scoring_a_prompt_refuses_response_format(ensemble):
+    status, body = ensemble.post("/v1/completions", {
+        "model": SMALL, "prompt": "Hello", "max_tokens": 0, "echo": True, "logprobs": 1,
+        "response_format": {"type": "json_object"}})
+    assert_bad_format(status, body, "generates none")
 
 
 def assert_bad_format(status, body, *words, code=None):
@@ -227,3 +247,14 @@ def test_a_remote_drafter_refuses_response_format_by_name(with_remote):
                              response_format=PERSON_FORMAT)
         assert status == 200, r
         assert_person(r["choices"][0]["message"]["content"])
+
+
+def test_three_requests_of_the_structured_output_benchmark_all_validate(ensemble):
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+    import bench_structured
+    requests = bench_structured.make_requests(3, seed=1)
+    _, schema = requests[0]
+    assert not bench_structured.valid({}, schema)  # the validator can say no
+    results, _ = bench_structured.run(ensemble.url, "specfuse", requests, max_tokens=96,
+                                      temperature=0.0, seed=1, modes=[True])[True]
+    assert [r["valid"] for r in results] == [True, True, True], results

@@ -62,10 +62,12 @@ std::string Convert(const nlohmann::json& schema) {
 }
 
 // Where the converter cannot express a pattern it warns on stderr and accepts any string
-// there, the same grammar for every pattern it drops: the one it gives for a lookahead.
+// there, the same grammar for every pattern it drops: the one it gives for a lookahead
+// (worked out once; its warning is logged once).
 std::optional<std::string> DroppedPattern(const std::set<std::string>& patterns) {
+  if (patterns.empty()) return std::nullopt;
   auto with = [](const std::string& p) { return Convert({{"type", "string"}, {"pattern", p}}); };
-  const std::string dropped = with("^(?=a)a$");
+  static const std::string dropped = with("^(?=a)a$");
   for (const std::string& p : patterns) {
     if (with(p) == dropped) return p;
   }

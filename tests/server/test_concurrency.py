@@ -1,5 +1,6 @@
 """Several answers at once, the bounded queue, clients that hang up, and shutdown."""
 import json
+import math
 import signal
 import socket
 import threading
@@ -7,27 +8,53 @@ import time
 
 from conftest import SMALL, Server
 
-PROMPTS = ["What is the capital of France?", "Name three colours.", "What is 2 + 2?",
-           "Say hello in Spanish."]
+PROMPTS = ["The capital of France is", "Three colours are", "2 + 2 =", "Hello in Spanish is"]
+
+
+def complete(server, prompt):
+    status, r = server.post("/v1/completions", {"model": SMALL, "prompt": prompt, "max_tokens": 24,
+                                                "temperature": 0, "seed": 3, "logprobs": 2})
+    assert status == 200, r
+    return r["choices"][0]
+
+
+def assert_same_greedy_answer(alone, together):
+    """The same tokens, or the same up to a token where the model's two best choices were a
+    near tie under the answer alone. A forward pass that serves several requests at once
+    runs other kernels (batched, quantized matrix products), and the reported logprobs come
+    from scoring the text afterwards, itself possibly batched with others: the two move
+    log-probabilities by up to about 0.4 nats here (SmolLM2-135M, Q4_1, CPU), enough to flip
+    a greedy choice between two tokens 0.2 nats apart. An answer read from another
+    request's context would differ from its first tokens."""
+    a, b = alone["logprobs"], together["logprobs"]
+    for k, (x, y) in enumerate(zip(a["tokens"], b["tokens"])):
+        if x != y:
+            top = a["top_logprobs"][k]
+            assert y in top and abs(top[x] - top[y]) < 1.0, (k, alone["text"], together["text"], top)
+            return
+        assert math.isclose(a["token_logprobs"][k], b["token_logprobs"][k], abs_tol=1.0), k
+    if len(a["tokens"]) != len(b["tokens"]):
+        # One ended where the other went on: a near tie with the end of generation.
+        shorter = alone if len(a["tokens"]) < len(b["tokens"]) else together
+        assert shorter["finish_reason"] == "stop", (alone, together)
 
 
 def test_four_concurrent_requests_get_their_own_answers(server):
-    body = dict(max_tokens=24, temperature=0, seed=3)
-    alone = [server.chat(p, **body)[1]["choices"][0]["message"]["content"] for p in PROMPTS]
-    assert len(set(alone)) == len(PROMPTS)
+    alone = [complete(server, p) for p in PROMPTS]
+    assert len({c["text"] for c in alone}) == len(PROMPTS)
     together = [None] * len(PROMPTS)
 
     def ask(i):
-        together[i] = server.chat(PROMPTS[i], **body)
+        together[i] = complete(server, PROMPTS[i])
 
     threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(PROMPTS))]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=120)
-    for i, (status, r) in enumerate(together):
-        assert status == 200
-        assert r["choices"][0]["message"]["content"] == alone[i]
+    for i in range(len(PROMPTS)):
+        assert together[i] is not None, i
+        assert_same_greedy_answer(alone[i], together[i])
 
 
 def open_raw_stream(srv, path, body):

@@ -61,20 +61,38 @@ json Usage(const AnswerSummary& s) {
           {"total_tokens", s.prompt_tokens + s.output_tokens}};
 }
 
-json FullResponse(const ResponseHeader& h, const std::string& text, const Answer& answer, bool trace) {
+json Usage(const std::vector<AnswerSummary>& summaries) {
+  int completion = 0;
+  for (const AnswerSummary& s : summaries) completion += s.output_tokens;
+  const int prompt = summaries.empty() ? 0 : summaries.front().prompt_tokens;
+  return {{"prompt_tokens", prompt},
+          {"completion_tokens", completion},
+          {"total_tokens", prompt + completion}};
+}
+
+json FullResponse(const ResponseHeader& h, const std::vector<ResponseChoice>& choices,
+                  const json& usage, const Answer* traced) {
   json r = Envelope(h, false);
-  json choice = {{"index", 0}, {"logprobs", nullptr}, {"finish_reason", FinishReason(answer.summary)}};
-  if (h.endpoint == Endpoint::kChat) {
-    choice["message"] = {{"role", "assistant"}, {"content", text}, {"refusal", nullptr}};
-  } else {
-    choice["text"] = text;
+  r["choices"] = json::array();
+  for (size_t k = 0; k < choices.size(); ++k) {
+    const ResponseChoice& c = choices[k];
+    json choice = {{"index", k}, {"logprobs", c.logprobs}, {"finish_reason", c.finish_reason}};
+    if (h.endpoint == Endpoint::kChat) {
+      const bool calls = !c.tool_calls.is_null();
+      choice["message"] = {{"role", "assistant"},
+                           {"content", calls ? json(nullptr) : json(c.text)},
+                           {"refusal", nullptr}};
+      if (calls) choice["message"]["tool_calls"] = c.tool_calls;
+    } else {
+      choice["text"] = c.text;
+    }
+    r["choices"].push_back(std::move(choice));
   }
-  r["choices"] = json::array({choice});
-  r["usage"] = Usage(answer.summary);
-  if (trace) {
+  r["usage"] = usage;
+  if (traced) {
     json rounds = json::array();
-    for (const auto& round : answer.rounds) rounds.push_back(ParseTraceLine(RoundToJson(round)));
-    json summary = ParseTraceLine(SummaryToJson(answer.summary));
+    for (const auto& round : traced->rounds) rounds.push_back(ParseTraceLine(RoundToJson(round)));
+    json summary = ParseTraceLine(SummaryToJson(traced->summary));
     r["specfuse"] = {{"rounds", rounds},
                      {"summary", summary.is_object() ? summary["summary"] : json(nullptr)}};
   }
@@ -94,14 +112,31 @@ json SegmentChunk(const ResponseHeader& h, const std::string& text, const std::s
   return c;
 }
 
-json FinalChunk(const ResponseHeader& h, const AnswerSummary& summary, bool trace) {
+json FinalChunk(const ResponseHeader& h, const AnswerSummary& summary,
+                const std::string& finish_reason, bool trace) {
   json c = Envelope(h, true);
-  c["choices"] = json::array({ChunkChoice(h, json::object(), "", FinishReason(summary))});
+  c["choices"] = json::array({ChunkChoice(h, json::object(), "", finish_reason)});
   if (trace) {
     json s = ParseTraceLine(SummaryToJson(summary));
     c["specfuse"] = {{"summary", s.is_object() ? s["summary"] : json(nullptr)}};
   }
   return c;
+}
+
+std::vector<json> ToolCallChunks(const ResponseHeader& h, const json& tool_calls) {
+  std::vector<json> chunks;
+  for (size_t i = 0; i < tool_calls.size(); ++i) {
+    const json& call = tool_calls[i];
+    json head = {{"index", i}, {"id", call["id"]}, {"type", "function"},
+                 {"function", {{"name", call["function"]["name"]}, {"arguments", ""}}}};
+    json args = {{"index", i}, {"function", {{"arguments", call["function"]["arguments"]}}}};
+    for (json* delta : {&head, &args}) {
+      json c = Envelope(h, true);
+      c["choices"] = json::array({ChunkChoice(h, {{"tool_calls", json::array({*delta})}}, "", nullptr)});
+      chunks.push_back(std::move(c));
+    }
+  }
+  return chunks;
 }
 
 json UsageChunk(const ResponseHeader& h, const AnswerSummary& summary) {

@@ -22,6 +22,7 @@
 #include "server/playground.h"
 #include "server/request_options.h"
 #include "server/sse.h"
+#include "server/tool_calls.h"
 
 namespace specfuse::server {
 
@@ -86,19 +87,21 @@ ConnectionLimits Limits(const ServerOptions& o) {
   return limits;
 }
 
-// A response_format grammar needs every drafter of the model asked for to draft under it;
-// remote members cannot (docs/SERVER.md), so such a request is refused by name.
-std::optional<ApiError> CheckDraftersConstrain(const SamplingOptions& sampling,
+// A grammar (response_format's or the tools') needs every drafter of the model asked for
+// to draft under it; remote members cannot (docs/SERVER.md), so such a request is refused
+// by name.
+std::optional<ApiError> CheckDraftersConstrain(const GenerationRequest& request,
                                                const ServedModel& model) {
-  if (sampling.grammar.empty()) return std::nullopt;
+  if (request.options.sampling.grammar.empty()) return std::nullopt;
+  const std::string field = request.tools.offered() ? "tools" : "response_format";
   for (const Member& m : model.members) {
     if (m.role == MemberRole::kVerifier || m.model->constrains_drafts()) continue;
-    ApiError e = BadRequest("'response_format' is not supported by '" + model.id + "': its member '" +
+    ApiError e = BadRequest("'" + field + "' is not supported by '" + model.id + "': its member '" +
                                 m.model->name() + "' drafts on a remote server, which cannot resume "
                                 "a grammar half-way through an answer that other members wrote; "
                                 "make remote members verifiers (role = \"verifier\"), ask a local "
-                                "member alone, or remove response_format",
-                            "response_format");
+                                "member alone, or remove " + field,
+                            field);
     e.code = "unsupported_parameter";
     return e;
   }
@@ -151,6 +154,10 @@ struct HttpServer::Impl {
   void ScorePrompt(const GenerationRequest& request, const ServedModel& model, httplib::Response& res);
   void Answer(const GenerationRequest& request, const ServedModel& model, Endpoint endpoint,
               Clock::time_point t0, httplib::Response& res);
+  Result<specfuse::Answer> AnswerOnce(const GenerationRequest& request, const ServedModel& model,
+                                      Endpoint endpoint, int k, Clock::time_point t0);
+  Result<ResponseChoice> Choice(const GenerationRequest& request, const ServedModel& model,
+                                const specfuse::Answer& answer) const;
   void Stream(const GenerationRequest& request, const ServedModel& model, Endpoint endpoint,
               Clock::time_point t0, std::unique_ptr<AdmissionSlot> slot, httplib::Response& res);
 
@@ -378,7 +385,7 @@ std::optional<ApiError> HttpServer::Impl::Prepare(const std::string& body, Endpo
   if (problem) return problem;
   *model = models.Find(request->model);
   if (*model == nullptr) return ModelNotFound(request->model, "model");
-  if (auto problem = CheckDraftersConstrain(request->options.sampling, **model)) return problem;
+  if (auto problem = CheckDraftersConstrain(*request, **model)) return problem;
   if ((request->logprobs >= 0 || request->score_only) && (*model)->members.size() != 1) {
     return BadRequest("'logprobs' and scoring are available for single models; "
                       "name one member as the model (" + models.Names() + ")",
@@ -431,33 +438,64 @@ void HttpServer::Impl::Generate(const std::string& body, httplib::Response& res,
   Answer(request, *model, endpoint, t0, res);
 }
 
-void HttpServer::Impl::Answer(const GenerationRequest& request, const ServedModel& model,
-                              Endpoint endpoint, Clock::time_point t0, httplib::Response& res) {
-  Result<specfuse::Answer> answer = Status::Error(ErrorCode::kInternal, "not answered");
-  {
-    GaugeHold holding(&metrics.active_sequences);
-    Conversation conversation(model.members, request.options);
-    bool first = true;
-    auto on_segment = [&](const std::string&, const RoundTrace&) {
-      if (first) metrics.ObserveFirstToken(SecondsSince(t0));
-      first = false;
-      return !stopping.load();
-    };
-    answer = endpoint == Endpoint::kChat ? conversation.Reply(request.messages, on_segment)
-                                         : conversation.Complete(request.prompt, on_segment);
+Result<specfuse::Answer> HttpServer::Impl::AnswerOnce(const GenerationRequest& request,
+                                                      const ServedModel& model, Endpoint endpoint,
+                                                      int k, Clock::time_point t0) {
+  EnsembleOptions options = request.options;
+  options.sampling.seed = ChoiceSeed(options.sampling.seed, k);
+  GaugeHold holding(&metrics.active_sequences);
+  Conversation conversation(model.members, options);
+  bool first = k == 0;
+  auto on_segment = [&](const std::string&, const RoundTrace&) {
+    if (first) metrics.ObserveFirstToken(SecondsSince(t0));
+    first = false;
+    return !stopping.load();
+  };
+  return endpoint == Endpoint::kChat ? conversation.Reply(request.messages, on_segment)
+                                     : conversation.Complete(request.prompt, on_segment);
+}
+
+Result<ResponseChoice> HttpServer::Impl::Choice(const GenerationRequest& request,
+                                                const ServedModel& model,
+                                                const specfuse::Answer& answer) const {
+  ResponseChoice choice;
+  choice.text = request.echo ? request.prompt + answer.text : answer.text;
+  choice.finish_reason = FinishReason(answer.summary);
+  if (request.tools.offered()) {
+    choice.tool_calls = ReadToolCalls(answer.text);
+    if (!choice.tool_calls.is_null()) {
+      choice.text.clear();
+      choice.finish_reason = "tool_calls";
+    }
   }
-  if (!answer.ok()) return SendError(res, FromStatus(answer.status()));
-  metrics.RecordAnswer(answer->summary);
-  metrics.ObserveLatency(SecondsSince(t0));
-  std::string text = request.echo ? request.prompt + answer->text : answer->text;
-  json response = FullResponse(NewResponseHeader(endpoint, model.id), text, *answer, request.trace);
   if (request.logprobs >= 0) {
     // The answer's tokens as the model reads them after the prompt (raw, temperature 1).
-    auto scored = model.members[0].model->ScoreText(request.prompt + answer->text, request.logprobs);
-    if (!scored.ok()) return SendError(res, FromStatus(scored.status()));
-    response["choices"][0]["logprobs"] =
-        CompletionLogprobs(*scored, request.echo ? 0 : request.prompt.size());
+    auto scored = model.members[0].model->ScoreText(request.prompt + answer.text, request.logprobs);
+    if (!scored.ok()) return scored.status();
+    choice.logprobs = CompletionLogprobs(*scored, request.echo ? 0 : request.prompt.size());
   }
+  return choice;
+}
+
+// The request's n answers, one after another in its one admission slot.
+void HttpServer::Impl::Answer(const GenerationRequest& request, const ServedModel& model,
+                              Endpoint endpoint, Clock::time_point t0, httplib::Response& res) {
+  std::vector<ResponseChoice> choices;
+  std::vector<AnswerSummary> summaries;
+  std::optional<specfuse::Answer> traced;
+  for (int k = 0; k < request.n; ++k) {
+    Result<specfuse::Answer> answer = AnswerOnce(request, model, endpoint, k, t0);
+    if (!answer.ok()) return SendError(res, FromStatus(answer.status()));
+    metrics.RecordAnswer(answer->summary);
+    Result<ResponseChoice> choice = Choice(request, model, *answer);
+    if (!choice.ok()) return SendError(res, FromStatus(choice.status()));
+    choices.push_back(std::move(choice).value());
+    summaries.push_back(answer->summary);
+    if (request.trace) traced = std::move(answer).value();
+  }
+  metrics.ObserveLatency(SecondsSince(t0));
+  json response = FullResponse(NewResponseHeader(endpoint, model.id), choices, Usage(summaries),
+                               traced ? &*traced : nullptr);
   res.set_content(Dump(response), "application/json");
 }
 
@@ -472,11 +510,12 @@ void HttpServer::Impl::ScorePrompt(const GenerationRequest& request, const Serve
   AnswerSummary summary;
   summary.finish_reason = "length";
   summary.prompt_tokens = static_cast<int>(scored->tokens.size());
-  specfuse::Answer empty;
-  empty.summary = summary;
-  json response = FullResponse(NewResponseHeader(Endpoint::kCompletion, model.id), request.prompt,
-                               empty, false);
-  if (request.logprobs >= 0) response["choices"][0]["logprobs"] = CompletionLogprobs(*scored, 0);
+  ResponseChoice choice;
+  choice.text = request.prompt;
+  choice.finish_reason = "length";
+  if (request.logprobs >= 0) choice.logprobs = CompletionLogprobs(*scored, 0);
+  json response = FullResponse(NewResponseHeader(Endpoint::kCompletion, model.id), {choice},
+                               Usage(summary), nullptr);
   res.set_content(Dump(response), "application/json");
 }
 
@@ -517,13 +556,15 @@ void HttpServer::Impl::Stream(const GenerationRequest& request, const ServedMode
 
   const ResponseHeader header = NewResponseHeader(endpoint, model.id);
   const bool trace = request.trace, include_usage = request.include_usage;
+  const ToolRequest tools = request.tools;
   const std::string echo = request.echo ? request.prompt : std::string();
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
   res.set_chunked_content_provider(
       "text/event-stream",
-      [this, state, header, trace, include_usage, echo, t0](size_t, httplib::DataSink& sink) {
+      [this, state, header, trace, include_usage, echo, tools, t0](size_t, httplib::DataSink& sink) {
         Generation& gen = *state->generation;
+        HeldToolCall held(tools);
         auto send = [&](const json& chunk) {
           if (sink.write) {
             std::string event = SseEvent(Dump(chunk));
@@ -535,8 +576,9 @@ void HttpServer::Impl::Stream(const GenerationRequest& request, const ServedMode
         if (!send(FirstChunk(header))) return false;
         if (!echo.empty() && !send(SegmentChunk(header, echo, ""))) return false;
         auto send_event = [&](const Generation::Event& e) {
-          if (e.segment.empty() && !trace) return true;
-          return send(SegmentChunk(header, e.segment, trace ? e.round_json : ""));
+          const std::string text = held.Take(e.segment);
+          if (text.empty() && !trace) return true;
+          return send(SegmentChunk(header, text, trace ? e.round_json : ""));
         };
         if (state->first && !send_event(*state->first)) return false;
         Generation::Event e;
@@ -547,7 +589,16 @@ void HttpServer::Impl::Stream(const GenerationRequest& request, const ServedMode
         const auto& result = gen.result();
         if (result.ok()) {
           metrics.RecordAnswer(result->summary);
-          if (!send(FinalChunk(header, result->summary, trace))) return false;
+          const json calls = tools.offered() ? ReadToolCalls(result->text) : json(nullptr);
+          std::string finish = calls.is_null() ? FinishReason(result->summary) : "tool_calls";
+          if (!calls.is_null()) {
+            for (const json& chunk : ToolCallChunks(header, calls)) {
+              if (!send(chunk)) return false;
+            }
+          } else if (std::string rest = held.Rest(); !rest.empty()) {
+            if (!send(SegmentChunk(header, rest, ""))) return false;
+          }
+          if (!send(FinalChunk(header, result->summary, finish, trace))) return false;
           if (include_usage && !send(UsageChunk(header, result->summary))) return false;
         } else {
           // Headers are long gone: report the failure in the stream, as OpenAI does.

@@ -98,8 +98,10 @@ constexpr FieldRule kChatFields[] = {
     {"model", kSupported},
     {"audio", kRefused, nullptr, "it generates text only; remove it"},
     kFrequencyPenalty,
-    {"function_call", kRefused, IsNone, "no function calling; remove it or send \"none\""},
-    {"functions", kRefused, IsEmptyArray, "no function calling; remove it or send []"},
+    {"function_call", kRefused, IsNone,
+     "the deprecated form of tool_choice; remove it or send \"none\", and use tool_choice"},
+    {"functions", kRefused, IsEmptyArray,
+     "the deprecated form of tools; remove it or send [], and use tools"},
     kLogitBias,
     {"logprobs", kRefused, IsFalse,
      "chat answers carry no log-probabilities; remove it or send false, or ask "
@@ -109,8 +111,8 @@ constexpr FieldRule kChatFields[] = {
     {"metadata", kIgnored},  // tags for stored objects; nothing is stored
     {"modalities", kRefused, IsTextOnly, "it generates text only; remove it or send [\"text\"]"},
     {"moderation", kRefused, nullptr, "no moderation; remove it"},
-    {"n", kSupported},  // 1 only
-    {"parallel_tool_calls", kIgnored},  // matters only with tools, which are refused
+    {"n", kSupported},  // 1 to kMaxChoices
+    {"parallel_tool_calls", kSupported},  // server/tool_calls.h
     {"prediction", kRefused, nullptr, "no predicted outputs; remove it"},
     kPresencePenalty,
     {"prompt_cache_key", kIgnored},        // cache routing hint
@@ -127,8 +129,8 @@ constexpr FieldRule kChatFields[] = {
     {"stream", kSupported},
     {"stream_options", kSupported},
     {"temperature", kSupported},
-    {"tool_choice", kRefused, IsNone, "no tool calling; remove it or send \"none\""},
-    {"tools", kRefused, IsEmptyArray, "no tool calling; remove it or send []"},
+    {"tool_choice", kSupported},  // server/tool_calls.h
+    {"tools", kSupported},        // server/tool_calls.h
     {"top_logprobs", kRefused, IsZero,
      "chat answers carry no log-probabilities; remove it or send 0, or ask "
      "/v1/completions (\"logprobs\": N) with one member as the model"},
@@ -150,7 +152,7 @@ constexpr FieldRule kCompletionFields[] = {
     kLogitBias,
     {"logprobs", kSupported},
     {"max_tokens", kSupported},
-    {"n", kSupported},  // 1 only
+    {"n", kSupported},  // 1 to kMaxChoices
     kPresencePenalty,
     {"seed", kSupported},
     {"stop", kSupported},
@@ -174,10 +176,11 @@ constexpr FieldRule kMessageFields[] = {
     {"content", kSupported},
     {"name", kIgnored},  // a participant's name: a hint to the model, which a model may disregard
     {"audio", kRefused, nullptr, "earlier audio answers cannot be replayed; remove it"},
-    {"function_call", kRefused, nullptr, "no function calling; remove it"},
+    {"function_call", kRefused, nullptr,
+     "the deprecated form of tool_calls; remove it and send tool_calls"},
     {"refusal", kRefused, nullptr, "an earlier refusal cannot be replayed; remove it"},
-    {"tool_call_id", kRefused, nullptr, "no tool calling; remove it"},
-    {"tool_calls", kRefused, IsEmptyArray, "no tool calling; remove it or send []"},
+    {"tool_call_id", kSupported},  // tool messages
+    {"tool_calls", kSupported},    // assistant messages
 };
 
 constexpr FieldRule kTextPartFields[] = {
@@ -304,8 +307,8 @@ std::optional<ApiError> ParseCommon(const json& body, const EnsembleOptions& def
   }
   if (max_completion_tokens) out->options.max_tokens = *max_completion_tokens;
   else if (max_tokens) out->options.max_tokens = *max_tokens;
-  if (auto e = GetInt(body, "n", "n", 1, 1 << 20, &n)) return e;
-  if (n && *n != 1) return BadRequest("only n = 1 is supported", "n");
+  if (auto e = GetInt(body, "n", "n", 1, kMaxChoices, &n)) return e;
+  if (n) out->n = *n;
 
   std::optional<double> temperature, top_p;
   if (auto e = GetNumber(body, "temperature", 0.0, 2.0, &temperature)) return e;
@@ -338,6 +341,13 @@ std::optional<ApiError> ParseCommon(const json& body, const EnsembleOptions& def
   }
 
   if (auto e = ParseExtension(body, out)) return e;
+  if (out->n > 1 && out->stream) {
+    return BadRequest("'n' above 1 is answered without streaming only; send n = 1 to stream, "
+                      "or stream n requests", "n");
+  }
+  if (out->n > 1 && out->trace) {
+    return BadRequest("'specfuse.trace' traces one answer; send n = 1 with it", "specfuse.trace");
+  }
   if (auto e = ParseResponseFormat(body, &out->options.sampling.grammar)) return e;
   Status valid = Validate(out->options);
   if (!valid.ok()) return BadRequest(valid.message());
@@ -383,8 +393,8 @@ std::optional<ApiError> MessageContent(const json& content, const std::string& p
   return std::nullopt;
 }
 
-// The role of messages[i]: system (or developer), user or assistant. Tool results and
-// function results are refused by name: specfuse has no tool calling.
+// The role of messages[i]: system (or developer), user, assistant or tool. Function
+// results (the deprecated form of tool results) are refused by name.
 std::optional<ApiError> MessageRole(const json& m, const std::string& param, std::string* out) {
   auto role = m.find("role");
   if (role == m.end() || role->is_null()) {
@@ -394,29 +404,111 @@ std::optional<ApiError> MessageRole(const json& m, const std::string& param, std
     return BadRequest("'" + param + ".role' must be a string", param + ".role");
   }
   *out = role->get<std::string>();
-  if (*out == "tool" || *out == "function") {
-    return BadRequest("'" + param + ".role' is '" + *out +
-                          "', which specfuse does not support (no tool calling); send only "
-                          "system, developer, user and assistant messages",
+  if (*out == "function") {
+    return BadRequest("'" + param + ".role' is 'function', the deprecated form of tool results, "
+                          "which specfuse does not take; send tool messages (role \"tool\", "
+                          "tool_call_id) instead",
                       param + ".role");
   }
   if (*out == "developer") *out = "system";
-  if (*out != "system" && *out != "user" && *out != "assistant") {
-    return BadRequest("'" + param + ".role' must be system, developer, user or assistant",
+  if (*out != "system" && *out != "user" && *out != "assistant" && *out != "tool") {
+    return BadRequest("'" + param + ".role' must be system, developer, user, assistant or tool",
                       param + ".role");
   }
   return std::nullopt;
 }
 
-std::optional<ApiError> ParseMessage(const json& m, const std::string& param, ChatMessage* out) {
+// The tool calls of earlier assistant messages, by id: the function each one called.
+using CallNames = std::vector<std::pair<std::string, std::string>>;
+
+// An assistant message's tool_calls, rendered after its content in the one text form of
+// server/tool_calls.h.
+std::optional<ApiError> AssistantToolCalls(const json& m, const std::string& param,
+                                           CallNames* names, ChatMessage* out) {
+  auto calls = m.find("tool_calls");
+  if (calls == m.end() || calls->is_null()) return std::nullopt;
+  if (out->role != "assistant") {
+    return BadRequest("'" + param + ".tool_calls' belongs to assistant messages only",
+                      param + ".tool_calls");
+  }
+  std::string text;
+  if (auto e = AssistantCallsText(*calls, param + ".tool_calls", names, &text)) return e;
+  if (!text.empty()) out->content += (out->content.empty() ? "" : "\n\n") + text;
+  return std::nullopt;
+}
+
+// A tool message: its result, told to every member as a user message naming the call.
+std::optional<ApiError> ToolResult(const json& m, const std::string& param, const CallNames& names,
+                                   ChatMessage* out) {
+  auto id = m.find("tool_call_id");
+  if (out->role != "tool") {
+    if (id == m.end() || id->is_null()) return std::nullopt;
+    return BadRequest("'" + param + ".tool_call_id' belongs to tool messages only",
+                      param + ".tool_call_id");
+  }
+  if (id == m.end() || !id->is_string()) {
+    return BadRequest("'" + param + ".tool_call_id' is required: the id of the call it answers",
+                      param + ".tool_call_id");
+  }
+  const std::string call = id->get<std::string>();
+  auto named = std::find_if(names.begin(), names.end(), [&](const auto& n) { return n.first == call; });
+  if (named == names.end()) {
+    return BadRequest("'" + param + ".tool_call_id' is '" + call +
+                          "', which no earlier assistant message's tool_calls holds",
+                      param + ".tool_call_id");
+  }
+  out->role = "user";
+  out->content = ToolResultText(named->second, call, out->content);
+  return std::nullopt;
+}
+
+std::optional<ApiError> ParseMessage(const json& m, const std::string& param, CallNames* names,
+                                     ChatMessage* out) {
   if (!m.is_object()) return BadRequest("'" + param + "' must be an object", param);
   if (auto e = MessageRole(m, param, &out->role)) return e;
   if (auto e = CheckFields(m, kMessageFields, param + ".", "a chat message")) return e;
+  // An assistant message that made tool calls may leave content out, as OpenAI's do.
   auto content = m.find("content");
-  if (content == m.end()) {
+  if (content == m.end() && !m.contains("tool_calls")) {
     return BadRequest("'" + param + ".content' is required", param + ".content");
   }
-  return MessageContent(*content, param + ".content", &out->content);
+  if (content != m.end()) {
+    if (auto e = MessageContent(*content, param + ".content", &out->content)) return e;
+  }
+  if (auto e = AssistantToolCalls(m, param, names, out)) return e;
+  return ToolResult(m, param, *names, out);
+}
+
+// messages, with the results of one round of tool calls (consecutive tool messages) told
+// in one user message.
+std::optional<ApiError> ParseMessages(const json& messages, std::vector<ChatMessage>* out) {
+  CallNames names;
+  bool after_tool = false;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    ChatMessage msg;
+    const json& m = messages[i];
+    if (auto e = ParseMessage(m, "messages[" + std::to_string(i) + "]", &names, &msg)) return e;
+    const bool tool = m.is_object() && m.value("role", json()) == "tool";
+    if (tool && after_tool) out->back().content += "\n\n" + msg.content;
+    else out->push_back(std::move(msg));
+    after_tool = tool;
+  }
+  return std::nullopt;
+}
+
+// tools, tool_choice and parallel_tool_calls: the tools' system text before the messages
+// and their grammar for the drafters.
+std::optional<ApiError> ParseToolFields(const json& body, GenerationRequest* out) {
+  if (auto e = ParseTools(body, &out->tools)) return e;
+  if (!out->tools.offered()) return std::nullopt;
+  if (!out->options.sampling.grammar.empty()) {
+    return BadRequest("'tools' and 'response_format' cannot be combined: an answer is a tool call "
+                      "or JSON of the response format; send one of them, or tool_choice \"none\"",
+                      "tools");
+  }
+  if (auto e = ToolGrammar(out->tools, &out->options.sampling.grammar)) return e;
+  OfferTools(out->tools, &out->messages);
+  return std::nullopt;
 }
 
 }  // namespace
@@ -429,12 +521,9 @@ std::optional<ApiError> ParseChatRequest(const json& body, const EnsembleOptions
   if (!it->is_array() || it->empty()) {
     return BadRequest("'messages' must be a non-empty array of messages", "messages");
   }
-  for (size_t i = 0; i < it->size(); ++i) {
-    ChatMessage msg;
-    if (auto e = ParseMessage((*it)[i], "messages[" + std::to_string(i) + "]", &msg)) return e;
-    out->messages.push_back(std::move(msg));
-  }
-  return CheckFields(body, kChatFields, "", "the chat completion request");
+  if (auto e = ParseMessages(*it, &out->messages)) return e;
+  if (auto e = CheckFields(body, kChatFields, "", "the chat completion request")) return e;
+  return ParseToolFields(body, out);
 }
 
 std::optional<ApiError> ParseCompletionRequest(const json& body, const EnsembleOptions& defaults,
@@ -462,6 +551,9 @@ std::optional<ApiError> ParseCompletionRequest(const json& body, const EnsembleO
   if (out->score_only && !out->echo) {
     return BadRequest("'max_tokens' must be at least 1 (0 is allowed only with echo, to score the prompt)",
                       "max_tokens");
+  }
+  if (out->score_only && out->n > 1) {
+    return BadRequest("'n' must be 1 when scoring the prompt (max_tokens 0 with echo)", "n");
   }
   if (out->score_only && !out->options.sampling.grammar.empty()) {
     return BadRequest("'response_format' constrains generated text, and scoring the prompt "

@@ -3,6 +3,7 @@
 // fields map onto them (max_tokens, temperature, top_p, seed, stop).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,10 +11,20 @@
 #include <nlohmann/json.hpp>
 
 #include "server/api_errors.h"
+#include "server/tool_calls.h"
 #include "specfuse/ensemble_options.h"
 #include "specfuse/model.h"
 
 namespace specfuse::server {
+
+// The most answers (`n`) one request may ask for.
+inline constexpr int kMaxChoices = 8;
+
+// The seed of answer k of a request seeded with seed: far apart for every k, and answer 0
+// keeps the request's own seed, so n = 1 answers as before.
+inline uint64_t ChoiceSeed(uint64_t seed, int k) {
+  return seed + static_cast<uint64_t>(k) * 0x9E3779B97F4A7C15ull;
+}
 
 struct GenerationRequest {
   std::string model;                  // "" = the whole ensemble
@@ -26,6 +37,8 @@ struct GenerationRequest {
   bool seeded = false;         // the request chose its seed
   int logprobs = -1;           // /v1/completions: top alternatives per token; -1 = none
   bool score_only = false;     // /v1/completions with echo and max_tokens 0: score the prompt
+  int n = 1;                   // independent answers, 1 to kMaxChoices
+  ToolRequest tools;           // /v1/chat/completions: tools, tool_choice, parallel_tool_calls
   EnsembleOptions options;
 };
 

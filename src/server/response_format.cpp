@@ -18,19 +18,6 @@ constexpr int kMaxSchemaDepth = 64;
 
 ApiError Bad(const std::string& message) { return BadRequest(message, kParam); }
 
-bool NestsDeeperThan(const json& value, int limit) {
-  std::vector<std::pair<const json*, int>> todo = {{&value, 1}};
-  while (!todo.empty()) {
-    auto [v, d] = todo.back();
-    todo.pop_back();
-    if (d > limit) return true;
-    if (v->is_structured()) {
-      for (const auto& child : *v) todo.push_back({&child, d + 1});
-    }
-  }
-  return false;
-}
-
 // Fields other than `allowed` are refused by name, as everywhere in a request.
 std::optional<ApiError> OnlyFields(const json& obj, const std::vector<std::string>& allowed,
                                    const std::string& where) {
@@ -82,6 +69,19 @@ std::optional<ApiError> ParseJsonSchema(const json& format, std::string* grammar
 }
 
 }  // namespace
+
+bool NestsDeeperThan(const json& value, int limit) {
+  std::vector<std::pair<const json*, int>> todo = {{&value, 1}};
+  while (!todo.empty()) {
+    auto [v, d] = todo.back();
+    todo.pop_back();
+    if (d > limit) return true;
+    if (v->is_structured()) {
+      for (const auto& child : *v) todo.push_back({&child, d + 1});
+    }
+  }
+  return false;
+}
 
 std::optional<ApiError> ParseResponseFormat(const json& body, std::string* grammar) {
   grammar->clear();

@@ -20,4 +20,8 @@ namespace specfuse::server {
 // express).
 std::optional<ApiError> ParseResponseFormat(const nlohmann::json& body, std::string* grammar);
 
+// Whether a JSON value nests deeper than limit levels, walked without recursion (so that
+// a schema can be checked before anything writes it out or recurses over it).
+bool NestsDeeperThan(const nlohmann::json& value, int limit);
+
 }  // namespace specfuse::server

@@ -90,7 +90,7 @@ std::optional<ApiError> ParseFunction(const json& function, const std::string& p
 // tools[i]: {"type": "function", "function": {...}}.
 std::optional<ApiError> ParseTool(const json& tool, const std::string& param, Tool* out) {
   if (!tool.is_object()) return BadRequest("'" + param + "' must be an object", param);
-  if (auto e = OnlyFields(tool, {"type", "function"}, param, "a tool")) return e;
+  // The type first: another kind of tool has its own fields ({"type": "custom", "custom"}).
   auto type = tool.find("type");
   if (type == tool.end() || type->is_null()) {
     return BadRequest("'" + param + ".type' is required: \"function\"", param + ".type");
@@ -101,6 +101,7 @@ std::optional<ApiError> ParseTool(const json& tool, const std::string& param, To
     if (type->is_string()) e.code = "unsupported_parameter";
     return e;
   }
+  if (auto e = OnlyFields(tool, {"type", "function"}, param, "a tool")) return e;
   auto function = tool.find("function");
   if (function == tool.end() || function->is_null()) {
     return BadRequest("'" + param + ".function' is required", param + ".function");

@@ -11,6 +11,7 @@
 namespace specfuse {
 
 // The GBNF grammar (root rule "root") of the JSON texts that validate against schema_json,
+// with object properties in the order schema_json writes them,
 // a JSON Schema given as JSON text. Fails with kInvalidArgument, its message naming the
 // schema's problem, when schema_json is not JSON, not a schema, or uses what the converter
 // cannot express (a $ref outside the document, ...). A `pattern` the converter cannot

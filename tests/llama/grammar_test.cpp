@@ -84,6 +84,18 @@ TEST(JsonSchemaGrammarTest, ASchemaBecomesAGrammarWithOneRulePerProperty) {
   EXPECT_NE(g.find("name-kv ::="), std::string::npos) << g;
 }
 
+TEST(JsonSchemaGrammarTest, PropertiesKeepTheOrderTheSchemaWritesThem) {
+  auto g = JsonSchemaToGrammar(R"({"type": "object", "properties": {
+      "zebra": {"type": "integer"}, "apple": {"type": "integer"}},
+      "required": ["zebra", "apple"], "additionalProperties": false})", true);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  const size_t root = g->find("root ::=");
+  ASSERT_NE(root, std::string::npos) << *g;
+  const std::string rule = g->substr(root, g->find('\n', root) - root);
+  ASSERT_NE(rule.find("zebra-kv"), std::string::npos) << rule;
+  EXPECT_LT(rule.find("zebra-kv"), rule.find("apple-kv")) << rule;
+}
+
 TEST(JsonSchemaGrammarTest, JsonModeIsTheConvertersObjectGrammar) {
   auto object = JsonSchemaToGrammar(R"({"type": "object"})", true);
   ASSERT_TRUE(object.ok());

@@ -57,8 +57,10 @@ std::set<std::string> Patterns(const nlohmann::json& schema) {
   return out;
 }
 
-std::string Convert(const nlohmann::json& schema) {
-  return json_schema_to_grammar(common_json::parse(schema.dump()));
+// The converter reads the schema text itself, so that properties keep the order they are
+// written in (nlohmann::json would sort them).
+std::string Convert(const std::string& schema_json) {
+  return json_schema_to_grammar(common_json::parse(schema_json));
 }
 
 // Where the converter cannot express a pattern it warns on stderr and accepts any string
@@ -66,7 +68,7 @@ std::string Convert(const nlohmann::json& schema) {
 // (worked out once; its warning is logged once).
 std::optional<std::string> DroppedPattern(const std::set<std::string>& patterns) {
   if (patterns.empty()) return std::nullopt;
-  auto with = [](const std::string& p) { return Convert({{"type", "string"}, {"pattern", p}}); };
+  auto with = [](const std::string& p) { return Convert(nlohmann::json({{"type", "string"}, {"pattern", p}}).dump()); };
   static const std::string dropped = with("^(?=a)a$");
   for (const std::string& p : patterns) {
     if (with(p) == dropped) return p;
@@ -105,7 +107,7 @@ Result<std::string> JsonSchemaToGrammar(const std::string& schema_json, bool str
                        "strict: false to accept any string there");
       }
     }
-    std::string grammar = Convert(schema);
+    std::string grammar = Convert(schema_json);
     if (grammar.empty()) return Invalid("the JSON schema gives an empty grammar");
     return grammar;
   } catch (const std::exception& e) {
@@ -114,7 +116,7 @@ Result<std::string> JsonSchemaToGrammar(const std::string& schema_json, bool str
 }
 
 const std::string& JsonObjectGrammar() {
-  static const std::string grammar = Convert({{"type", "object"}});
+  static const std::string grammar = Convert(R"({"type": "object"})");
   return grammar;
 }
 

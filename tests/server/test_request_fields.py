@@ -40,10 +40,6 @@ def assert_answered(status, body, kind):
 
 # (field, a value that asks for the feature): 400 unsupported_parameter naming the field.
 REFUSED_CHAT = [
-    ("tools", [TOOL]),
-    ("tool_choice", "auto"),
-    ("tool_choice", "required"),
-    ("tool_choice", {"type": "function", "function": {"name": "get_weather"}}),
     ("functions", [WEATHER]),
     ("function_call", "auto"),
     ("function_call", {"name": "get_weather"}),
@@ -79,8 +75,6 @@ IGNORED_CHAT = [
     ("store", False),
     ("service_tier", "auto"),
     ("service_tier", "default"),
-    ("parallel_tool_calls", True),
-    ("parallel_tool_calls", False),
     ("prompt_cache_key", "greeting"),
     ("prompt_cache_options", {"mode": "implicit"}),
     ("prompt_cache_retention", "24h"),
@@ -98,6 +92,8 @@ NOOP_CHAT = [
     ("function_call", "none"),
     ("response_format", {"type": "text"}),
     ("n", 1),
+    ("parallel_tool_calls", True),  # without tools: nothing to call
+    ("parallel_tool_calls", False),
     ("logprobs", False),
     ("top_logprobs", 0),
     ("modalities", ["text"]),
@@ -167,27 +163,32 @@ def assistant_with(**fields):
 
 
 @pytest.mark.parametrize("messages, param, code", [
-    (assistant_with(tool_calls=[TOOL_CALL]), "messages[1].tool_calls", "unsupported_parameter"),
     (assistant_with(function_call=TOOL_CALL["function"]), "messages[1].function_call",
      "unsupported_parameter"),
     (assistant_with(audio={"id": "audio_1"}), "messages[1].audio", "unsupported_parameter"),
     (assistant_with(refusal="I cannot help with that."), "messages[1].refusal",
      "unsupported_parameter"),
     ([{"role": "user", "content": "Hi", "tool_call_id": "call_1"}], "messages[0].tool_call_id",
-     "unsupported_parameter"),
+     None),
     ([{"role": "user", "content": "Hi", "cache_control": {"type": "ephemeral"}}],
      "messages[0].cache_control", "unknown_parameter"),
     ([{"role": "user", "content": [{"type": "text", "text": "Hi", "cache_control": {}}]}],
      "messages[0].content[0].cache_control", "unknown_parameter"),
     (USER + [{"role": "assistant", "content": "Hi"},
              {"role": "tool", "content": "18 C", "tool_call_id": "call_1"}],
-     "messages[2].role", None),
+     "messages[2].tool_call_id", None),
     (USER + [{"role": "function", "name": "get_weather", "content": "18 C"}],
      "messages[1].role", None),
 ])
-def test_message_fields_for_tool_calling_are_refused_by_name(server, messages, param, code):
+def test_message_fields_that_cannot_be_replayed_are_refused_by_name(server, messages, param, code):
     status, body = server.post(CHAT, chat_body(messages=messages))
     assert_refused(status, body, param, code)
+
+
+def test_earlier_tool_calls_and_their_results_are_answered(server):
+    messages = assistant_with(tool_calls=[TOOL_CALL])[:2] + [
+        {"role": "tool", "tool_call_id": "call_1", "content": "18 C"}]
+    assert_answered(*server.post(CHAT, chat_body(messages=messages)), "chat.completion")
 
 
 @pytest.mark.parametrize("part", [
@@ -213,24 +214,26 @@ def test_message_fields_that_change_nothing_are_answered(server):
 
 
 def test_a_refused_stream_is_a_400_before_any_event(server):
-    status, _, body = stream_chat(server, chat_body(tools=[TOOL]))
-    assert_refused(status, body, "tools", "unsupported_parameter")
+    status, _, body = stream_chat(server, chat_body(functions=[WEATHER]))
+    assert_refused(status, body, "functions", "unsupported_parameter")
 
 
-def test_the_sdk_raises_bad_request_naming_tools(server):
+def test_the_sdk_raises_bad_request_naming_functions(server):
     client = openai.OpenAI(base_url=server.url + "/v1", api_key="unused", max_retries=0,
                            timeout=120)
     with pytest.raises(openai.BadRequestError) as e:
-        client.chat.completions.create(model="specfuse", messages=USER, max_tokens=1, tools=[TOOL])
+        client.chat.completions.create(model="specfuse", messages=USER, max_tokens=1,
+                                       functions=[WEATHER])
     assert e.value.status_code == 400
-    assert e.value.param == "tools" and e.value.code == "unsupported_parameter"
-    assert e.value.body["param"] == "tools" and "'tools'" in e.value.body["message"]
+    assert e.value.param == "functions" and e.value.code == "unsupported_parameter"
+    assert e.value.body["param"] == "functions" and "'functions'" in e.value.body["message"]
     with pytest.raises(openai.BadRequestError) as e:
         client.chat.completions.create(model="specfuse", messages=USER, max_tokens=1,
                                        tool_choice="required")
     assert e.value.param == "tool_choice"
     r = client.chat.completions.create(model="specfuse", messages=USER, max_tokens=1,
-                                       temperature=0, user="u1", store=False, tool_choice="none")
+                                       temperature=0, user="u1", store=False, tool_choice="none",
+                                       tools=[TOOL])
     assert r.choices[0].message.content is not None
 
 

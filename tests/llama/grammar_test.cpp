@@ -175,7 +175,7 @@ TEST_F(GrammarDraftTest, TextOutsideTheGrammarIsRefusedAndTheSequenceGoesOn) {
   Status s = (*seq)->Accept("Sure! Here is");
   EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(s.message().find("cannot take the accepted segment \"Sure! Here is\" under the "
-                             "response_format grammar"),
+                             "answer's grammar (response_format or tools)"),
             std::string::npos)
       << s.message();
   EXPECT_EQ((*seq)->ContextTokens(), before);

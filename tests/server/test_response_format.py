@@ -186,7 +186,8 @@ def test_a_schema_no_json_text_satisfies_is_a_400_saying_so(ensemble, model):
     fmt = schema_format({"type": "integer", "minimum": 5, "maximum": 1})
     status, body = ensemble.chat("Hi", model=model, max_tokens=5, response_format=fmt)
     assert status == 400, body
-    assert "the response_format grammar allows no token here" in body["error"]["message"]
+    assert ("the answer's grammar (response_format or tools) allows no token here"
+            in body["error"]["message"])
 
 
 def test_a_schema_nested_too_deep_is_refused_before_it_is_read(ensemble):

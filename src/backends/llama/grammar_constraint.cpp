@@ -77,7 +77,7 @@ Status GrammarConstraint::Stage(const std::vector<llama_token>& tokens) {
       staged_ = nullptr;
       return Status::Error(ErrorCode::kInvalidArgument,
                            "token " + std::to_string(i) + " (id " + std::to_string(tokens[i]) +
-                               ") of the accepted text leaves the response_format grammar");
+                               ") of the accepted text leaves the answer's grammar");
     }
     llama_sampler_accept(staged_, tokens[i]);
   }

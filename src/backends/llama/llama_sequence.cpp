@@ -47,9 +47,9 @@ Result<llama_token> LlamaSequence::SampleNext() {
   masked_.assign(row_.begin(), row_.end());
   if (!grammar_->Mask(masked_.data(), n_vocab)) {
     return Status::Error(ErrorCode::kInvalidArgument,
-                         "the response_format grammar allows no token here: no JSON text "
-                         "satisfies the schema from this point (a minimum above its maximum, "
-                         "a minLength above its maxLength, ...)");
+                         "the answer's grammar (response_format or tools) allows no token here: no "
+                         "JSON text satisfies the schema from this point (a minimum above its "
+                         "maximum, a minLength above its maxLength, ...)");
   }
   return sampler_.Sample(masked_.data(), n_vocab);
 }
@@ -231,7 +231,8 @@ Status LlamaSequence::Accept(const std::string& text) {
     if (!fits.ok()) {
       return Status::Error(ErrorCode::kInvalidArgument,
                            "model '" + model_->name() + "' cannot take the accepted segment \"" +
-                               text + "\" under the response_format grammar: " + fits.message());
+                               text + "\" under the answer's grammar (response_format or tools): " +
+                               fits.message());
     }
   }
   // Decoded draft tokens sit at positions n.. (the pending token at n-1 was decoded too).

@@ -521,6 +521,24 @@ void HttpServer::Impl::ScorePrompt(const GenerationRequest& request, const Serve
 
 namespace {
 
+// The chunks that end a streamed answer: its tool calls, or the text held back in case it
+// was one; the finish reason; the usage when asked for.
+std::vector<json> EndChunks(const ResponseHeader& header, const specfuse::Answer& answer,
+                            const ToolRequest& tools, HeldToolCall* held, bool trace,
+                            bool include_usage) {
+  const json calls = tools.offered() ? ReadToolCalls(answer.text) : json(nullptr);
+  std::vector<json> chunks;
+  if (!calls.is_null()) {
+    chunks = ToolCallChunks(header, calls);
+  } else if (std::string rest = held->Rest(); !rest.empty()) {
+    chunks.push_back(SegmentChunk(header, rest, ""));
+  }
+  const std::string finish = calls.is_null() ? FinishReason(answer.summary) : "tool_calls";
+  chunks.push_back(FinalChunk(header, answer.summary, finish, trace));
+  if (include_usage) chunks.push_back(UsageChunk(header, answer.summary));
+  return chunks;
+}
+
 // What a stream's writer and its releaser share. The generation is declared last, so it
 // is cancelled and joined (freeing its sequences) before the admission slot is released.
 struct StreamState {
@@ -589,17 +607,10 @@ void HttpServer::Impl::Stream(const GenerationRequest& request, const ServedMode
         const auto& result = gen.result();
         if (result.ok()) {
           metrics.RecordAnswer(result->summary);
-          const json calls = tools.offered() ? ReadToolCalls(result->text) : json(nullptr);
-          std::string finish = calls.is_null() ? FinishReason(result->summary) : "tool_calls";
-          if (!calls.is_null()) {
-            for (const json& chunk : ToolCallChunks(header, calls)) {
-              if (!send(chunk)) return false;
-            }
-          } else if (std::string rest = held.Rest(); !rest.empty()) {
-            if (!send(SegmentChunk(header, rest, ""))) return false;
+          for (const json& chunk :
+               EndChunks(header, result.value(), tools, &held, trace, include_usage)) {
+            if (!send(chunk)) return false;
           }
-          if (!send(FinalChunk(header, result->summary, finish, trace))) return false;
-          if (include_usage && !send(UsageChunk(header, result->summary))) return false;
         } else {
           // Headers are long gone: report the failure in the stream, as OpenAI does.
           ApiError err = FromStatus(result.status());

@@ -57,6 +57,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& m : chat.messages) {
       FUZZ_CHECK(m.role == "system" || m.role == "user" || m.role == "assistant");
     }
+    FUZZ_CHECK(chat.n >= 1 && chat.n <= specfuse::server::kMaxChoices);
+    FUZZ_CHECK(chat.n == 1 || (!chat.stream && !chat.trace));
+    if (chat.tools.offered()) {
+      // Offered tools come with their grammar and their system text.
+      FUZZ_CHECK(!chat.options.sampling.grammar.empty());
+      FUZZ_CHECK(chat.messages.front().role == "system");
+      FUZZ_CHECK(chat.tools.tools.size() <= specfuse::server::kMaxTools);
+    }
   }
 
   GenerationRequest completion;
@@ -68,6 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(completion.logprobs >= -1 && completion.logprobs <= 20);
     FUZZ_CHECK(!completion.score_only || completion.echo);
     FUZZ_CHECK(completion.logprobs < 0 || !completion.stream);
+    FUZZ_CHECK(completion.n >= 1 && completion.n <= specfuse::server::kMaxChoices);
   }
   return 0;
 }

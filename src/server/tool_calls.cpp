@@ -16,6 +16,19 @@ using nlohmann::ordered_json;
 // A parameters schema nests inside the schema of a whole call seven levels deep
 // (CallsSchema), under the converter's limit of 64.
 constexpr int kMaxParametersDepth = 56;
+// How deep a call's arguments may nest where they are read back (an answer, an earlier
+// assistant message): copying and writing JSON out recurse once per level.
+constexpr int kMaxArgumentsDepth = 256;
+
+// text as JSON that keeps its objects' order, or discarded when it is not JSON or nests
+// deeper than kMaxArgumentsDepth (checked on a parse that does not recurse).
+ordered_json ParseBounded(const std::string& text) {
+  json checked = json::parse(text, nullptr, false);
+  if (checked.is_discarded() || NestsDeeperThan(checked, kMaxArgumentsDepth)) {
+    return ordered_json(ordered_json::value_t::discarded);
+  }
+  return ordered_json::parse(text, nullptr, false);
+}
 
 ApiError Unknown(const std::string& param, const std::string& what, const std::string& takes) {
   ApiError e = BadRequest("unknown field '" + param + "': " + what + " takes " + takes, param);
@@ -340,10 +353,11 @@ std::optional<ApiError> AssistantCallsText(const json& tool_calls, const std::st
     auto arguments = function->find("arguments");
     ordered_json args;
     if (arguments != function->end() && arguments->is_string()) {
-      args = ordered_json::parse(arguments->get<std::string>(), nullptr, false);
+      args = ParseBounded(arguments->get<std::string>());
     }
     if (!args.is_object()) {
-      return BadRequest("'" + p + ".function.arguments' must be a string holding a JSON object",
+      return BadRequest("'" + p + ".function.arguments' must be a string holding a JSON object "
+                            "(nested at most " + std::to_string(kMaxArgumentsDepth) + " deep)",
                         p + ".function.arguments");
     }
     calls.push_back({{"name", name->get<std::string>()}, {"arguments", args}});
@@ -359,7 +373,7 @@ std::string ToolResultText(const std::string& name, const std::string& call_id,
 }
 
 json ReadToolCalls(const std::string& answer) {
-  ordered_json j = ordered_json::parse(answer, nullptr, false);
+  ordered_json j = ParseBounded(answer);
   if (!j.is_object() || j.size() != 1 || !j.contains("tool_calls")) return nullptr;
   const ordered_json& calls = j["tool_calls"];
   if (!calls.is_array() || calls.empty()) return nullptr;

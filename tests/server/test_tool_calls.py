@@ -316,3 +316,20 @@ def test_a_remote_drafter_refuses_tools_by_name(remote_drafter):
                                     parallel_tool_calls=False, **GREEDY)
     assert status == 200, r
     assert r["choices"][0]["finish_reason"] == "tool_calls"
+
+
+def test_a_streamed_auto_answer_in_text_streams_as_it_comes_and_is_the_whole_one(ensemble):
+    body = {"model": SMALL, "tools": [WEATHER], "temperature": 0, "max_tokens": 12,
+            "specfuse": {"segment_tokens": 3},
+            "messages": [{"role": "system", "content": "Never call tools. Answer in one word."},
+                         {"role": "user", "content": "Say yes."}]}
+    status, whole = ensemble.post(CHAT, body)
+    assert status == 200, whole
+    assert whole["choices"][0]["finish_reason"] != "tool_calls"  # SmolLM answers in text here
+    status, _, events = stream_chat(ensemble, body)
+    assert status == 200
+    chunks = [json.loads(e) for e in events[:-1]]
+    pieces = [c["choices"][0]["delta"].get("content") for c in chunks if c.get("choices")]
+    assert len([p for p in pieces if p]) >= 2  # one chunk per segment, not one at the end
+    assert "".join(p or "" for p in pieces) == whole["choices"][0]["message"]["content"]
+    assert not any("tool_calls" in c["choices"][0]["delta"] for c in chunks if c.get("choices"))

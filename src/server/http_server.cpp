@@ -90,14 +90,21 @@ ConnectionLimits Limits(const ServerOptions& o) {
 // A grammar (response_format's or the tools') needs every drafter of the model asked for
 // to draft under it; remote members cannot (docs/SERVER.md), so such a request is refused
 // by name.
+// The first member of model that drafts but cannot draft under a grammar, or null.
+const Member* UnconstrainedDrafter(const ServedModel& model) {
+  for (const Member& m : model.members) {
+    if (m.role != MemberRole::kVerifier && !m.model->constrains_drafts()) return &m;
+  }
+  return nullptr;
+}
+
 std::optional<ApiError> CheckDraftersConstrain(const GenerationRequest& request,
                                                const ServedModel& model) {
   if (request.options.sampling.grammar.empty()) return std::nullopt;
   const std::string field = request.tools.offered() ? "tools" : "response_format";
-  for (const Member& m : model.members) {
-    if (m.role == MemberRole::kVerifier || m.model->constrains_drafts()) continue;
+  if (const Member* m = UnconstrainedDrafter(model)) {
     ApiError e = BadRequest("'" + field + "' is not supported by '" + model.id + "': its member '" +
-                                m.model->name() + "' drafts on a remote server, which cannot resume "
+                                m->model->name() + "' drafts on a remote server, which cannot resume "
                                 "a grammar half-way through an answer that other members wrote; "
                                 "make remote members verifiers (role = \"verifier\"), ask a local "
                                 "member alone, or remove " + field,
@@ -386,6 +393,12 @@ std::optional<ApiError> HttpServer::Impl::Prepare(const std::string& body, Endpo
   *model = models.Find(request->model);
   if (*model == nullptr) return ModelNotFound(request->model, "model");
   if (auto problem = CheckDraftersConstrain(*request, **model)) return problem;
+  // A text answer after tool calls is kept from looking like one where every drafter can
+  // be (remote drafters cannot: their answer is left free).
+  if (request->tools.text_only && request->options.sampling.grammar.empty() &&
+      !UnconstrainedDrafter(**model)) {
+    request->options.sampling.grammar = TextGrammar();
+  }
   if ((request->logprobs >= 0 || request->score_only) && (*model)->members.size() != 1) {
     return BadRequest("'logprobs' and scoring are available for single models; "
                       "name one member as the model (" + models.Names() + ")",

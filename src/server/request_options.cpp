@@ -481,7 +481,8 @@ std::optional<ApiError> ParseMessage(const json& m, const std::string& param, Ca
 
 // messages, with the results of one round of tool calls (consecutive tool messages) told
 // in one user message.
-std::optional<ApiError> ParseMessages(const json& messages, std::vector<ChatMessage>* out) {
+std::optional<ApiError> ParseMessages(const json& messages, std::vector<ChatMessage>* out,
+                                      bool* made_calls) {
   CallNames names;
   bool after_tool = false;
   for (size_t i = 0; i < messages.size(); ++i) {
@@ -493,13 +494,17 @@ std::optional<ApiError> ParseMessages(const json& messages, std::vector<ChatMess
     else out->push_back(std::move(msg));
     after_tool = tool;
   }
+  *made_calls = !names.empty();
   return std::nullopt;
 }
 
 // tools, tool_choice and parallel_tool_calls: the tools' system text before the messages
-// and their grammar for the drafters.
-std::optional<ApiError> ParseToolFields(const json& body, GenerationRequest* out) {
+// and their grammar for the drafters. made_calls: earlier messages made tool calls.
+std::optional<ApiError> ParseToolFields(const json& body, bool made_calls, GenerationRequest* out) {
   if (auto e = ParseTools(body, &out->tools)) return e;
+  // Offered none (tool_choice "none"), or none now after earlier calls: a text answer,
+  // which the models, seeing calls in the conversation, might otherwise write as a call.
+  out->tools.text_only = !out->tools.offered() && (!out->tools.tools.empty() || made_calls);
   if (!out->tools.offered()) return std::nullopt;
   if (!out->options.sampling.grammar.empty()) {
     return BadRequest("'tools' and 'response_format' cannot be combined: an answer is a tool call "
@@ -521,9 +526,10 @@ std::optional<ApiError> ParseChatRequest(const json& body, const EnsembleOptions
   if (!it->is_array() || it->empty()) {
     return BadRequest("'messages' must be a non-empty array of messages", "messages");
   }
-  if (auto e = ParseMessages(*it, &out->messages)) return e;
+  bool made_calls = false;
+  if (auto e = ParseMessages(*it, &out->messages, &made_calls)) return e;
   if (auto e = CheckFields(body, kChatFields, "", "the chat completion request")) return e;
-  return ParseToolFields(body, out);
+  return ParseToolFields(body, made_calls, out);
 }
 
 std::optional<ApiError> ParseCompletionRequest(const json& body, const EnsembleOptions& defaults,

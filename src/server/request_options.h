@@ -46,7 +46,7 @@ struct GenerationRequest {
 // problem (400, naming the field) when the body is not a valid request. Every field of
 // OpenAI's request either works, is ignored where OpenAI's meaning allows that (`user`,
 // `metadata`, ...), or is refused by name: code unsupported_parameter for OpenAI features
-// specfuse lacks (`tools`, `logit_bias`, ...) unless the value is their no-op default,
+// specfuse lacks (`logit_bias`, `functions`, ...) unless the value is their no-op default,
 // unknown_parameter for fields OpenAI does not have. The tables are in request_options.cpp.
 std::optional<ApiError> ParseChatRequest(const nlohmann::json& body, const EnsembleOptions& defaults,
                                          GenerationRequest* out);

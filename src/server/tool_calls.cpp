@@ -255,6 +255,9 @@ std::string RenameRoot(const std::string& grammar, const std::string& name) {
   return out;
 }
 
+// Text that cannot be read as a tool call: it starts with neither '{' nor white space.
+constexpr const char* kPlainText = "sf-plain-text ::= [^{ \\t\\r\\n] .*\n";
+
 std::string RandomCallId() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   static const char kChars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -288,11 +291,15 @@ std::optional<ApiError> ToolGrammar(const ToolRequest& request, std::string* gra
     return std::nullopt;
   }
   // Plain text may start with anything but '{' and white space, so the first character
-  // that is not white space decides: '{' starts a tool call, anything else plain text.
-  *grammar = "root ::= sf-tool-call | sf-plain-text\n"
-             "sf-plain-text ::= [^{ \\t\\r\\n] .*\n" +
+  // decides: '{' starts a tool call, anything else plain text.
+  *grammar = "root ::= sf-tool-call | sf-plain-text\n" + std::string(kPlainText) +
              RenameRoot(*calls, "sf-tool-call");
   return std::nullopt;
+}
+
+const std::string& TextGrammar() {
+  static const std::string grammar = "root ::= sf-plain-text\n" + std::string(kPlainText);
+  return grammar;
 }
 
 std::string ToolsSystemText(const ToolRequest& request) {

@@ -38,6 +38,9 @@ struct ToolRequest {
   Choice choice = Choice::kNone;
   std::string named;
   bool parallel = true;  // parallel_tool_calls: several calls in one answer
+  // No tools offered, but tools given (tool_choice "none") or calls made earlier in the
+  // conversation: the answer is text, and must not look like a call (TextGrammar).
+  bool text_only = false;
 
   bool offered() const { return choice != Choice::kNone; }
 };
@@ -54,6 +57,10 @@ std::optional<ApiError> ParseTools(const nlohmann::json& body, ToolRequest* out)
 // or a tool call or plain text that does not start with '{' (auto). Fails with a 400
 // naming tools when the tools together cannot be enforced.
 std::optional<ApiError> ToolGrammar(const ToolRequest& request, std::string* grammar);
+
+// The grammar of a text answer that cannot be read as a tool call: any text that starts
+// with neither '{' nor white space (the text branch of tool_choice auto's grammar).
+const std::string& TextGrammar();
 
 // The system text that describes the offered tools and the form of a call, for every member.
 std::string ToolsSystemText(const ToolRequest& request);

@@ -109,6 +109,12 @@ TEST_F(ToolGrammarTest, WithoutParallelCallsOneCallOnly) {
   EXPECT_FALSE(Takes(g, kTwoCalls));
 }
 
+TEST_F(ToolGrammarTest, TheTextGrammarRefusesWhatLooksLikeACall) {
+  EXPECT_TRUE(Takes(TextGrammar(), "It is 18 C and sunny in Paris."));
+  EXPECT_FALSE(Takes(TextGrammar(), kOneCall));
+  EXPECT_FALSE(Takes(TextGrammar(), "\n{"));
+}
+
 TEST(ToolCallsTest, NoneAndNoToolsOfferNothing) {
   EXPECT_FALSE(Parse({{"tools", {kWeather}}, {"tool_choice", "none"}}).offered());
   EXPECT_FALSE(Parse(json::object()).offered());

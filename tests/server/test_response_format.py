@@ -75,6 +75,23 @@ def test_the_sdk_parses_a_pydantic_model(client, model):
         assert drafters == {SMALL, QWEN}, rounds
 
 
+def test_three_tokenizer_families_keep_one_grammar(start_server):
+    """SmolLM2, Qwen2.5 and Gemma 3 tokenize the same JSON differently; every accepted
+    segment must still advance each member's grammar, whoever drafted it."""
+    three = start_server("-m", SMALL, "-m", QWEN, "-m", "gemma3-270m", "--max-concurrent", "1")
+    client = openai.OpenAI(base_url=three.url + "/v1", api_key="unused", max_retries=0, timeout=300)
+    r = client.chat.completions.parse(model="specfuse", messages=PERSON_PROMPT, response_format=Person,
+                                      max_tokens=80, temperature=0, seed=3,
+                                      extra_body={"specfuse": {"trace": True, "exit": False}})
+    choice = r.choices[0]
+    assert choice.finish_reason == "stop", choice.message.content
+    assert isinstance(choice.message.parsed, Person)
+    rounds = r.model_extra["specfuse"]["rounds"]
+    assert all(not rd["failed"] for rd in rounds), rounds
+    drafters = {m for rd in rounds for c in rd["candidates"] for m in c["models"]}
+    assert drafters == {SMALL, QWEN, "gemma3-270m"}, rounds
+
+
 def test_a_nested_pydantic_model_with_a_list_parses_on_the_ensemble(client):
     r = client.chat.completions.parse(
         model="specfuse", response_format=Recipe, max_tokens=120, temperature=0, seed=1,

@@ -103,3 +103,22 @@ def stream_chat(srv, body):
         return r.status, dict(r.getheaders()), read_sse(r)
     finally:
         conn.close()
+
+
+def remote_member_config(tmp_dir, url, role="both"):
+    """Writes an ensemble config into tmp_dir and returns its path: SmolLM2 in process and
+    a remote member, remote-smol (SmolLM2 served at url), with the given role."""
+    path = tmp_dir / f"remote-{role}.toml"
+    path.write_text(f"""
+[[member]]
+model = "{SMALL}"
+
+[[member]]
+backend = "openai"
+name = "remote-smol"
+url = "{url}"
+remote_model = "{SMALL}"
+chat_template = "chatml"
+role = "{role}"
+""")
+    return str(path)

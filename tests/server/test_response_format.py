@@ -11,7 +11,7 @@ import openai
 import pydantic
 import pytest
 
-from conftest import SMALL, stream_chat
+from conftest import SMALL, remote_member_config, stream_chat
 
 CHAT = "/v1/chat/completions"
 QWEN = "qwen2.5-coder-0.5b"
@@ -236,23 +236,10 @@ def test_refused_formats_hold_no_slot(ensemble):
 def with_remote(start_server, ensemble, tmp_path_factory):
     """A server whose ensemble has a local member and two remote members (the ensemble
     server's SmolLM2): one drafting, one only verifying."""
-    def config(role):
-        path = tmp_path_factory.mktemp("cfg") / f"{role}.toml"
-        path.write_text(f"""
-[[member]]
-model = "{SMALL}"
-
-[[member]]
-backend = "openai"
-name = "remote-smol"
-url = "{ensemble.url}"
-remote_model = "{SMALL}"
-chat_template = "chatml"
-role = "{role}"
-""")
-        return str(path)
-    return (start_server("--config", config("both"), "--max-concurrent", "1"),
-            start_server("--config", config("verifier"), "--max-concurrent", "1"))
+    cfg = tmp_path_factory.mktemp("cfg")
+    return (start_server("--config", remote_member_config(cfg, ensemble.url, "both"), "--max-concurrent", "1"),
+            start_server("--config", remote_member_config(cfg, ensemble.url, "verifier"),
+                         "--max-concurrent", "1"))
 
 
 def test_a_remote_drafter_refuses_response_format_by_name(with_remote):

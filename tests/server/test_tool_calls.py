@@ -7,7 +7,7 @@ import json
 import openai
 import pytest
 
-from conftest import SMALL, stream_chat
+from conftest import SMALL, remote_member_config, stream_chat
 
 CHAT = "/v1/chat/completions"
 COMPLETIONS = "/v1/completions"
@@ -291,19 +291,8 @@ def test_refused_tool_requests_hold_no_slot(ensemble):
 def remote_drafter(start_server, ensemble, tmp_path_factory):
     """A server whose ensemble drafts with a local member and a remote one (the ensemble
     server's SmolLM2)."""
-    path = tmp_path_factory.mktemp("cfg") / "remote.toml"
-    path.write_text(f"""
-[[member]]
-model = "{SMALL}"
-
-[[member]]
-backend = "openai"
-name = "remote-smol"
-url = "{ensemble.url}"
-remote_model = "{SMALL}"
-chat_template = "chatml"
-""")
-    return start_server("--config", str(path), "--max-concurrent", "1")
+    return start_server("--config", remote_member_config(tmp_path_factory.mktemp("cfg"), ensemble.url),
+                        "--max-concurrent", "1")
 
 
 def test_a_remote_drafter_refuses_tools_by_name(remote_drafter):

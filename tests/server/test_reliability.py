@@ -101,7 +101,8 @@ def test_refused_requests_release_their_admission_slots(tight_duo):
         for _ in range(4):
             assert_error(*tight_duo.post(path, body, headers, timeout=30), status, param=param, code=code)
         # A slot leaked by any refusal would leave this request waiting forever.
-        got, r = tight_duo.post("/v1/completions", {"prompt": "Hi", "max_tokens": 2}, timeout=30)
+        got, r = tight_duo.post("/v1/completions", {"prompt": "Hi", "max_tokens": 2, "temperature": 0},
+                               timeout=30)
         assert got == 200, (status, param, r)
         assert r["usage"]["completion_tokens"] == 2
         assert tight_duo.metric("specfuse_queue_depth") == 0
@@ -128,7 +129,7 @@ def test_a_chunked_body_over_the_limit_is_413_quickly(server):
     assert "1048576 bytes" in body["error"]["message"]
     assert time.monotonic() - started < 5
     # Within the limit, a chunked body is read whole.
-    status, r = chunked_post(server, "/v1/completions", [b'{"prompt": "Hi", ', b'"max_tokens": 2}'])
+    status, r = chunked_post(server, "/v1/completions", [b'{"prompt": "Hi", ', b'"max_tokens": 2, "temperature": 0}'])
     assert status == 200 and r["usage"]["completion_tokens"] == 2
 
 
@@ -148,7 +149,7 @@ def test_a_negative_content_length_is_400_at_once(server):
 @pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/completions"])
 def test_a_body_that_is_not_sent_as_json_is_415(server, path, content_type):
     fields = {"messages": USER} if "chat" in path else {"prompt": "Hi"}
-    body = json.dumps({**fields, "max_tokens": 2})
+    body = json.dumps({**fields, "max_tokens": 2, "temperature": 0})  # greedy: exactly 2 tokens
     headers = {"Content-Type": content_type} if content_type else {}
     status, _, r = raw_request(server, "POST", path, body, headers)
     assert_error(status, r, 415)
@@ -208,7 +209,7 @@ def keyed(start_server):
 
 @pytest.mark.parametrize("scheme", ["bearer", "BEARER", "bEaReR"])
 def test_the_bearer_scheme_is_case_insensitive(keyed, scheme):
-    status, r = keyed.post("/v1/completions", {"prompt": "Hi", "max_tokens": 1},
+    status, r = keyed.post("/v1/completions", {"prompt": "Hi", "max_tokens": 1, "temperature": 0},
                            {"Authorization": f"{scheme} sk-test-secret"})
     assert status == 200 and r["usage"]["completion_tokens"] == 1
     assert_error(*keyed.post("/v1/completions", {"prompt": "Hi", "max_tokens": 1},
@@ -330,7 +331,7 @@ def test_idle_and_slow_connections_do_not_lock_the_server_up(start_server):
 
 
 def test_a_refused_body_does_not_spill_into_the_next_request_on_its_connection(server):
-    body = json.dumps({"prompt": "Hi", "max_tokens": 2}) + " " * 20000  # more than one read
+    body = json.dumps({"prompt": "Hi", "max_tokens": 2, "temperature": 0}) + " " * 20000  # more than one read
     for method, path, headers, status, code in [
             ("POST", "/v1/completions", {"Content-Type": "text/plain"}, 415, None),
             ("POST", "/health", JSON, 405, None),

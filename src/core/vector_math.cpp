@@ -102,9 +102,13 @@ double ExpShifted(const float* x, size_t n, float shift, float scale, float* w) 
   return total;
 }
 
-float LogSumExp(const float* x, size_t n) {
-  if (n == 0) return -std::numeric_limits<float>::infinity();
+float LogSumExp(const float* x, size_t n, float* max) {
+  if (n == 0) {
+    if (max) *max = -std::numeric_limits<float>::infinity();
+    return -std::numeric_limits<float>::infinity();
+  }
   const float m = MaxOf(x, n);
+  if (max) *max = m;
   if (!std::isfinite(m)) return m;
   return m + static_cast<float>(std::log(ExpShifted(x, n, m, 1.0f, nullptr)));
 }

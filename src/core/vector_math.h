@@ -15,7 +15,9 @@ float MaxOf(const float* x, size_t n);
 // Fills w[i] = e^((x[i] - shift) * scale) and returns their sum (accumulated in double).
 double ExpShifted(const float* x, size_t n, float shift, float scale, float* w);
 
-// log(sum(e^x[i])): the log-normalizer of a logits row, for log-softmax.
-float LogSumExp(const float* x, size_t n);
+// log(sum(e^x[i])): the log-normalizer of a logits row, for log-softmax. With max, also
+// stores MaxOf(x, n) there (found on the way), so that the best token's log-probability
+// costs no second pass over the row.
+float LogSumExp(const float* x, size_t n, float* max = nullptr);
 
 }  // namespace specfuse

@@ -98,9 +98,9 @@ Result<Draft> LlamaSequence::DraftTokens(int max_tokens) {
       draft.end_of_generation = true;
       break;
     }
-    float log_z = LogSumExp(row_.data(), n_vocab);
-    draft.tokens.push_back({id, model_->Piece(id), row_[id] - log_z, row_[id],
-                            MaxOf(row_.data(), n_vocab) - log_z});
+    float best;
+    float log_z = LogSumExp(row_.data(), n_vocab, &best);
+    draft.tokens.push_back({id, model_->Piece(id), row_[id] - log_z, row_[id], best - log_z});
     draft_ids_.push_back(id);
     if (grammar_) grammar_->AdvanceDraft(id);
     next = id;
@@ -151,11 +151,12 @@ Result<std::vector<CandidateScore>> LlamaSequence::Score(const std::vector<std::
       CandidateScore& score = out[group[g]];
       for (size_t j = 0; j <= cand.size(); ++j) {
         const float* logits = rows + (offset[g] + j) * n_vocab;
-        float log_z = LogSumExp(logits, model_->n_vocab());
+        float best;
+        float log_z = LogSumExp(logits, n_vocab, &best);
         if (j < cand.size()) {
           score.logprobs.push_back(logits[cand[j]] - log_z);
           score.logits.push_back(logits[cand[j]]);
-          score.best_logprobs.push_back(MaxOf(logits, n_vocab) - log_z);
+          score.best_logprobs.push_back(best - log_z);
         } else {
           score.eog_logprob = model_->EndOfGenerationLogprob(logits, log_z);
         }

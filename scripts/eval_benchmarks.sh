@@ -22,6 +22,11 @@ seed="${SAMPLE_SEED:-1}"
 data="${BENCHMARKS:-$("$root/scripts/fetch_benchmarks.sh")}"
 mkdir -p "$out"
 start=$SECONDS
+# A binary that cannot run (a shared library not found: status 127) fails here, at once,
+# not as a run that "stopped" on every plan line.
+"$bin" --version >/dev/null 2>"$out/.preflight.log" || {
+  echo "eval_benchmarks: $bin does not run:" >&2; cat "$out/.preflight.log" >&2; exit 1; }
+rm -f "$out/.preflight.log"
 
 wanted() {
   [ ${#only[@]} = 0 ] && return 0
@@ -44,10 +49,16 @@ while read -r name config file items methods; do
   cmd=("$bin" eval --config "$root/eval/benchmarks/configs/$config.toml" --data "$data/$file"
     --out "$out/$name.jsonl" --methods "$methods" --jobs "$jobs" "${limit[@]}")
   if [ $left -gt 0 ]; then
-    timeout --signal=INT --kill-after=20 "$left" "${cmd[@]}" >"$out/$name.log" 2>&1 || {
-      echo "eval_benchmarks: $name stopped (status $?); rerun to continue; log $out/$name.log" >&2
+    status=0
+    timeout --signal=INT --kill-after=20 "$left" "${cmd[@]}" >"$out/$name.log" 2>&1 || status=$?
+    if [ $status = 124 ] || [ $status = 137 ]; then
+      echo "eval_benchmarks: $name stopped at the budget; rerun to continue; log $out/$name.log" >&2
       break
-    }
+    elif [ $status != 0 ]; then
+      echo "eval_benchmarks: $name failed (status $status); the end of $out/$name.log:" >&2
+      tail -n 5 "$out/$name.log" >&2
+      exit 1
+    fi
   else
     "${cmd[@]}" >"$out/$name.log" 2>&1 || { echo "eval_benchmarks: $name failed; see $out/$name.log" >&2; exit 1; }
   fi

@@ -65,16 +65,53 @@ def settings_members(path):
     return [m["name"] for m in first["settings"]["members"]]
 
 
-def cross_run_table(runs):
-    """Every ensemble method of every run against the best of its own ensemble's members
-    alone (from whichever run of the benchmark answered them), paired over the items both
-    answered."""
-    scores = {run: scores_of(s["_path"]) for run, s in runs}
-    alone = {}  # member -> {id: score}
+def alone_scores(runs, scores):
+    """{member: {id: score}} of every member alone, from whichever run answered it."""
+    alone = {}
     for run, _ in runs:
         for (m, i), x in scores[run].items():
             if not m.startswith(ENSEMBLE_METHODS):
                 alone.setdefault(m, {})[i] = x
+    return alone
+
+
+def oracle_table(runs, scores):
+    """The headroom of each combination of members: over the items every member of it
+    answered, the best member alone against the per-item oracle (an item counts as solved
+    if any member alone solves it), and each ensemble run of exactly those members."""
+    import itertools
+    alone = alone_scores(runs, scores)
+    rows = []
+    for k in range(2, len(alone) + 1):
+        for combo in itertools.combinations(sorted(alone), k):
+            ids = sorted(set.intersection(*(set(alone[m]) for m in combo)))
+            if not ids:
+                continue
+            mean = {m: sum(alone[m][i] for i in ids) / len(ids) for m in combo}
+            best = max(combo, key=lambda m: mean[m])
+            oracle = sum(max(alone[m][i] for m in combo) for i in ids) / len(ids)
+            ens = []
+            for run, s in runs:
+                if sorted(settings_members(s["_path"])) != list(combo):
+                    continue
+                for method in s["tasks"]["overall"]["methods"]:
+                    got = [scores[run][(method, i)] for i in ids if (method, i) in scores[run]]
+                    if method.startswith(ENSEMBLE_METHODS) and len(got) == len(ids):
+                        ens.append(f"{run}/{method} {100 * sum(got) / len(got):.1f}")
+            rows.append(f"| {' + '.join(combo)} | {len(ids)} | {best} {100 * mean[best]:.1f} | "
+                        f"{100 * oracle:.1f} | +{100 * (oracle - mean[best]):.1f} | {'; '.join(ens)} |")
+    if rows:
+        print("Headroom: the best member alone against the per-item oracle of its combination:\n")
+        print("| members | items | best member alone | oracle | headroom, points | ensembles of exactly these members |")
+        print("|---|---|---|---|---|---|")
+        print("\n".join(rows) + "\n")
+
+
+def cross_run_table(runs, scores):
+    """Every ensemble method of every run against the best of its own ensemble's members
+    alone (from whichever run of the benchmark answered them), paired over the items both
+    answered."""
+    alone = alone_scores(runs, scores)
     rows = []
     for run, s in runs:
         members = [m for m in settings_members(s["_path"]) if m in alone]
@@ -122,7 +159,9 @@ def main():
                 print(f"| {run} | {method} | {g['n']} | {fmt_ci(m['score'])} | {diff} | {pub} | "
                       f"{m['tokens']:.0f} | {m['model_calls']:.1f} | {m['wall_s']:.2f} |")
         print()
-        cross_run_table(runs)
+        scores = {run: scores_of(s["_path"]) for run, s in runs}
+        cross_run_table(runs, scores)
+        oracle_table(runs, scores)
         print(f"Reference (best member alone) per run: " +
               ", ".join(f"{run}: {s.get('reference', '')}" for run, s in runs) +
               f". Items: {'all' if not sub.get('limit') else str(sub['limit']) + ' sampled with seed ' + str(sub.get('sample_seed'))}.\n")

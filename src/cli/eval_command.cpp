@@ -168,7 +168,9 @@ void AddEvalFlags(CLI::App* app, EvalFlags* f) {
   app->add_option("--summary", f->summary, "Summary JSON (default: the --out name with .summary.json)");
   app->add_option("--methods", f->methods,
                   "Comma-separated methods: member names, specfuse, specfuse-noexit, specfuse-hedge, "
-                  "specfuse-hedge-noexit, best-of-n, mixture-of-agents, self-consistency (default: all)");
+                  "specfuse-hedge-noexit, best-of-n, mixture-of-agents, self-consistency (default: all); "
+                  "for multiple-choice items also MEMBER-loglik and loglik-vote, which score each "
+                  "option's text instead of generating");
   app->add_option("--limit", f->limit, "Use the first N items of each task type (default: all)");
   app->add_option("--sample-seed", f->sample_seed,
                   "With --limit: take a random sample of N items per task drawn from this seed "

@@ -70,9 +70,22 @@ std::vector<Method> AllMethods(const std::vector<Member>& members) {
   return out;
 }
 
+std::vector<Method> LoglikMethods(const std::vector<Member>& members) {
+  std::vector<Method> out;
+  for (size_t i = 0; i <= members.size(); ++i) {
+    Method m;
+    m.kind = Method::Kind::kChoiceLoglik;
+    m.member = i < members.size() ? i : kAllMembers;
+    m.name = i < members.size() ? members[i].model->name() + "-loglik" : "loglik-vote";
+    out.push_back(m);
+  }
+  return out;
+}
+
 Result<std::vector<Method>> SelectMethods(const std::vector<Member>& members, const std::string& list) {
-  const auto all = AllMethods(members);
+  auto all = AllMethods(members);
   if (list.empty()) return all;
+  for (auto& m : LoglikMethods(members)) all.push_back(std::move(m));
   std::vector<Method> out;
   std::stringstream in(list);
   for (std::string name; std::getline(in, name, ',');) {
@@ -137,6 +150,8 @@ Result<MethodRun> MethodRunner::Run(const Method& method, const Item& item) {
       return MixtureOfAgents(item);
     case Method::Kind::kSelfConsistency:
       return SelfConsistency(item);
+    case Method::Kind::kChoiceLoglik:
+      return ChoiceLoglik(method, item);
   }
   return Status::Error(ErrorCode::kInternal, "unknown method kind");
 }

@@ -12,16 +12,20 @@
 
 #include "eval/dataset.h"
 #include "specfuse/engine.h"
+#include "specfuse/rerank.h"
 
 namespace specfuse::eval {
 
+// Method::member of the log-likelihood vote: every member.
+constexpr size_t kAllMembers = static_cast<size_t>(-1);
+
 struct Method {
-  enum class Kind { kAlone, kSpecFuse, kBestOfN, kMixtureOfAgents, kSelfConsistency };
-  // a member's name, "specfuse[-hedge][-noexit]", "best-of-n", "mixture-of-agents" or
-  // "self-consistency"
+  enum class Kind { kAlone, kSpecFuse, kBestOfN, kMixtureOfAgents, kSelfConsistency, kChoiceLoglik };
+  // a member's name, "specfuse[-hedge][-noexit]", "best-of-n", "mixture-of-agents",
+  // "self-consistency", "<member>-loglik" or "loglik-vote"
   std::string name;
   Kind kind = Kind::kAlone;
-  size_t member = 0;  // kAlone: index into the members
+  size_t member = 0;  // kAlone, kChoiceLoglik: index into the members (kAllMembers: the vote)
   bool exit = true;   // kSpecFuse
   WeightsMode weights = WeightsMode::kUniform;
 };
@@ -30,6 +34,10 @@ struct Method {
 // specfuse, specfuse-noexit, specfuse-hedge, specfuse-hedge-noexit, best-of-n,
 // mixture-of-agents, self-consistency.
 std::vector<Method> AllMethods(const std::vector<Member>& members);
+// The log-likelihood protocol of multiple-choice items (choice_loglik.cpp): every member
+// alone, "<member>-loglik", then "loglik-vote". Named in --methods only: they score given
+// options and apply to no other task.
+std::vector<Method> LoglikMethods(const std::vector<Member>& members);
 // The methods named in a comma-separated list (empty: all); an unknown name is an error
 // that lists the known ones.
 Result<std::vector<Method>> SelectMethods(const std::vector<Member>& members, const std::string& list);
@@ -66,6 +74,8 @@ constexpr float kSelfConsistencyTemperature = 0.7f;
 // prefix).
 // ItemMessages: the system message (when not empty) and the item's prompt.
 EnsembleOptions ForItem(EnsembleOptions options, const Item& item);
+// The log-likelihood protocol's messages: the question without its lettered options.
+std::vector<ChatMessage> ClozeMessages(const Item& item, const std::string& system);
 std::vector<ChatMessage> ItemMessages(const Item& item, const std::string& system);
 Result<Answer> AskItem(Conversation* conversation, const Item& item, const std::string& system);
 MethodRun FromAnswer(const Answer& answer, const Item& item);
@@ -89,6 +99,8 @@ class MethodRunner {
   Result<MethodRun> BestOfN(const Item& item);
   Result<MethodRun> MixtureOfAgents(const Item& item);
   Result<MethodRun> SelfConsistency(const Item& item);
+  // Every member scores every option once per item; each log-likelihood method reads it.
+  Result<MethodRun> ChoiceLoglik(const Method& method, const Item& item);
   size_t Strongest() const;
   std::vector<Member> members_;
   EnsembleOptions options_;
@@ -97,6 +109,9 @@ class MethodRunner {
   // Members' answers to the current item, reused by best-of-n (they are the same runs).
   std::string memo_item_;
   std::map<size_t, MethodRun> memo_;
+  // The options' scores of the current item under the log-likelihood protocol.
+  std::string loglik_item_;
+  RerankResult loglik_;
 };
 
 }  // namespace specfuse::eval

@@ -195,12 +195,15 @@ nlohmann::json Summarize(const std::vector<nlohmann::json>& records, const std::
     return g;
   };
 
-  // The reference is the best member alone over all complete items.
+  // The reference is the best member alone over all complete items (generating, or
+  // scoring options under the log-likelihood protocol).
   std::string reference;
   double best = -1;
   nlohmann::json overall = summarize_group(complete, "score", "");
   for (const auto& m : methods) {
-    if (m.kind != Method::Kind::kAlone) continue;
+    const bool alone = m.kind == Method::Kind::kAlone ||
+                       (m.kind == Method::Kind::kChoiceLoglik && m.member != kAllMembers);
+    if (!alone) continue;
     double v = overall["methods"][m.name]["score"]["mean"].get<double>();
     if (v > best) {
       best = v;

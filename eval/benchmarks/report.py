@@ -34,7 +34,8 @@ def benchmark_of(summary):
     return parts[0], (parts[1] if len(parts) > 2 else "?")
 
 
-ENSEMBLE_METHODS = ("specfuse", "best-of-n", "mixture-of-agents", "self-consistency")
+ENSEMBLE_METHODS = ("specfuse", "best-of-n", "mixture-of-agents", "self-consistency", "loglik-vote")
+LOGLIK = "-loglik"  # a member alone under the log-likelihood protocol of multiple choice
 
 
 def scores_of(path):
@@ -81,25 +82,28 @@ def oracle_table(runs, scores):
     if any member alone solves it), and each ensemble run of exactly those members."""
     import itertools
     alone = alone_scores(runs, scores)
+    # Members are combined within one protocol: generating, or scoring the options.
+    protocols = [sorted(m for m in alone if not m.endswith(LOGLIK)), sorted(m for m in alone if m.endswith(LOGLIK))]
+    combos = [c for names in protocols for k in range(2, len(names) + 1) for c in itertools.combinations(names, k)]
     rows = []
-    for k in range(2, len(alone) + 1):
-        for combo in itertools.combinations(sorted(alone), k):
-            ids = sorted(set.intersection(*(set(alone[m]) for m in combo)))
-            if not ids:
+    for combo in combos:
+        ids = sorted(set.intersection(*(set(alone[m]) for m in combo)))
+        if not ids:
+            continue
+        mean = {m: sum(alone[m][i] for i in ids) / len(ids) for m in combo}
+        best = max(combo, key=lambda m: mean[m])
+        oracle = sum(max(alone[m][i] for m in combo) for i in ids) / len(ids)
+        ens = []
+        for run, s in runs:
+            if sorted(settings_members(s["_path"])) != sorted(m.removesuffix(LOGLIK) for m in combo):
                 continue
-            mean = {m: sum(alone[m][i] for i in ids) / len(ids) for m in combo}
-            best = max(combo, key=lambda m: mean[m])
-            oracle = sum(max(alone[m][i] for m in combo) for i in ids) / len(ids)
-            ens = []
-            for run, s in runs:
-                if sorted(settings_members(s["_path"])) != list(combo):
-                    continue
-                for method in s["tasks"]["overall"]["methods"]:
-                    got = [scores[run][(method, i)] for i in ids if (method, i) in scores[run]]
-                    if method.startswith(ENSEMBLE_METHODS) and len(got) == len(ids):
-                        ens.append(f"{run}/{method} {100 * sum(got) / len(got):.1f}")
-            rows.append(f"| {' + '.join(combo)} | {len(ids)} | {best} {100 * mean[best]:.1f} | "
-                        f"{100 * oracle:.1f} | +{100 * (oracle - mean[best]):.1f} | {'; '.join(ens)} |")
+            for method in s["tasks"]["overall"]["methods"]:
+                got = [scores[run][(method, i)] for i in ids if (method, i) in scores[run]]
+                same_protocol = (method == "loglik-vote") == combo[0].endswith(LOGLIK)
+                if method.startswith(ENSEMBLE_METHODS) and same_protocol and len(got) == len(ids):
+                    ens.append(f"{run}/{method} {100 * sum(got) / len(got):.1f}")
+        rows.append(f"| {' + '.join(combo)} | {len(ids)} | {best} {100 * mean[best]:.1f} | "
+                    f"{100 * oracle:.1f} | +{100 * (oracle - mean[best]):.1f} | {'; '.join(ens)} |")
     if rows:
         print("Headroom: the best member alone against the per-item oracle of its combination:\n")
         print("| members | items | best member alone | oracle | headroom, points | ensembles of exactly these members |")

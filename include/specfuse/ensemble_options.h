@@ -1,7 +1,9 @@
-// Options of one ensemble query, with their defaults written once. The CLI flags, the
-// TOML config file and request fields use these field names (segment_tokens, score, ...).
+// Options of one ensemble query, with their defaults written once, here. Their names,
+// ranges and help for the config file, CLI flags and request fields are in one table,
+// specfuse/option_table.h, which also implements the functions below.
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -63,7 +65,11 @@ Result<ScoreVariant> ParseScoreVariant(const std::string& name);  // prob|logpro
 Result<WeightsMode> ParseWeightsMode(const std::string& name);    // uniform|hedge
 const char* ScoreVariantName(ScoreVariant v);
 const char* WeightsModeName(WeightsMode m);
-// Checks ranges; says which option is wrong and what is allowed.
+// Every name, indexed by the enum's value.
+std::span<const char* const> ScoreVariantNames();
+std::span<const char* const> WeightsModeNames();
+// Checks every option against its row of the option table; says which option is wrong
+// (by its config file name) and what is allowed.
 Status Validate(const EnsembleOptions& options);
 
 }  // namespace specfuse

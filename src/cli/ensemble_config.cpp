@@ -6,12 +6,15 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <set>
+#include <utility>
 #include <sstream>
 
 #include <toml++/toml.h>
 
 #include "cli/default_models.h"
+#include "specfuse/option_table.h"
 
 namespace specfuse::cli {
 
@@ -130,6 +133,138 @@ Result<MemberConfig> ParseRemoteMember(const toml::table& t, const std::string& 
   return m;
 }
 
+// A [[member]] without a backend, or with backend = "llama": a GGUF file loaded in process.
+Result<MemberConfig> ParseLocalMember(const toml::table& t, int index, const std::string& where,
+                                      const std::filesystem::path& base, const std::string& origin) {
+  Status s = CheckKeys(t, {"name", "backend", "path", "model", "role", "temperature", "chat_template",
+                           "context_size", "threads", "gpu_layers", "batch_wait_us", "weight", "optional"},
+                       "[[member]] " + std::to_string(index) + " (a local member; remote members "
+                       "need backend = \"openai\")", origin);
+  if (!s.ok()) return s;
+  std::string path, model, role;
+  SPECFUSE_READ(t, "path", &path, where);
+  SPECFUSE_READ(t, "model", &model, where);
+  if (path.empty() == model.empty()) return Bad(origin, where + "give exactly one of path or model");
+  MemberConfig m;
+  if (!model.empty()) {
+    auto d = MemberFromArgument(model);
+    if (!d.ok()) return Bad(origin, where + d.status().message());
+    m = *d;
+  } else {
+    std::filesystem::path p(path);
+    m.llama.path = p.is_absolute() || base.empty() ? path : (base / p).string();
+  }
+  SPECFUSE_READ(t, "name", &m.llama.name, where);
+  SPECFUSE_READ(t, "chat_template", &m.llama.chat_template, where);
+  SPECFUSE_READ(t, "context_size", &m.llama.context_size, where);
+  SPECFUSE_READ(t, "threads", &m.llama.threads, where);
+  SPECFUSE_READ(t, "gpu_layers", &m.llama.gpu_layers, where);
+  SPECFUSE_READ(t, "batch_wait_us", &m.llama.batch_wait_us, where);
+  if (m.llama.batch_wait_us < 0 || m.llama.batch_wait_us > 100000) {
+    return Bad(origin, where + "batch_wait_us must be between 0 and 100000");
+  }
+  SPECFUSE_READ(t, "temperature", &m.temperature, where);
+  SPECFUSE_READ(t, "weight", &m.weight, where);
+  if (m.weight < 0) return Bad(origin, where + "weight must be >= 0 (0: from size_prior)");
+  SPECFUSE_READ(t, "optional", &m.optional, where);
+  SPECFUSE_READ(t, "role", &role, where);
+  if (!role.empty()) {
+    auto r = ParseMemberRole(role);
+    if (!r.ok()) return Bad(origin, where + r.status().message());
+    m.role = *r;
+  }
+  return m;
+}
+
+// The index-th [[member]] table, local or remote.
+Result<MemberConfig> ParseMember(const toml::node& node, int index, const std::filesystem::path& base,
+                                 const std::string& origin) {
+  const toml::table* t = node.as_table();
+  const std::string where = "member " + std::to_string(index) + ": ";
+  if (!t) return Bad(origin, where + "must be a table");
+  std::string backend = "llama";
+  SPECFUSE_READ(*t, "backend", &backend, where);
+  if (backend == "openai") {
+    return ParseRemoteMember(*t, where, "[[member]] " + std::to_string(index), origin);
+  }
+  if (backend != "llama") {
+    return Bad(origin, where + "unknown backend '" + backend + "'; use llama (default) or openai");
+  }
+  return ParseLocalMember(*t, index, where, base, origin);
+}
+
+// A TOML value as the option table reads it; anything it cannot be is std::monostate,
+// which the table refuses by the option's kind.
+OptionValue TomlValue(const toml::node& node) {
+  if (auto v = node.value_exact<bool>()) return *v;
+  if (auto v = node.value_exact<int64_t>()) return *v;
+  if (auto v = node.value_exact<double>()) return *v;
+  if (auto v = node.value_exact<std::string>()) return *v;
+  const toml::array* array = node.as_array();
+  if (!array) return std::monostate{};
+  std::vector<std::string> strings;
+  for (const auto& e : *array) {
+    auto s = e.value_exact<std::string>();
+    if (!s) return std::monostate{};
+    strings.push_back(*s);
+  }
+  return strings;
+}
+
+// The TOML place of an option: its table ("" for the top level, else the name before the
+// dot, [sampling] or [exit]) and its key there.
+std::pair<std::string, std::string> TomlPlace(const OptionSpec& spec) {
+  const std::string name = spec.name;
+  const size_t dot = name.find('.');
+  if (dot == std::string::npos) return {"", name};
+  return {name.substr(0, dot), name.substr(dot + 1)};
+}
+
+// The table an option's section names, or nullptr when the file has none; an error when the
+// section is not a table.
+Result<const toml::table*> Section(const toml::table& root, const std::string& section,
+                                   const std::string& origin) {
+  if (section.empty()) return &root;
+  const toml::node* n = root.get(section);
+  if (!n) return static_cast<const toml::table*>(nullptr);
+  if (!n->is_table()) return Bad(origin, "[" + section + "] must be a table");
+  return n->as_table();
+}
+
+// Unknown keys at the top level and in the option tables are errors; the keys allowed are
+// the option table's, name and [[member]].
+Status CheckOptionKeys(const toml::table& root, const std::string& origin) {
+  std::map<std::string, std::set<std::string>> keys = {{"", {"name", "member"}}};
+  for (const OptionSpec& spec : EnsembleOptionTable()) {
+    auto [section, key] = TomlPlace(spec);
+    keys[section].insert(key);
+    if (!section.empty()) keys[""].insert(section);
+  }
+  for (const auto& [section, allowed] : keys) {
+    auto table = Section(root, section, origin);
+    if (!table.ok()) return table.status();
+    if (*table == nullptr) continue;
+    Status s = CheckKeys(**table, allowed, section.empty() ? "the top level" : "[" + section + "]", origin);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+// Every option the file sets, checked by the option table; messages name the option as the
+// file does ("sampling.top_p").
+Status ReadOptions(const toml::table& root, const std::string& origin, EnsembleOptions* options) {
+  for (const OptionSpec& spec : EnsembleOptionTable()) {
+    auto [section, key] = TomlPlace(spec);
+    auto table = Section(root, section, origin);
+    if (!table.ok()) return table.status();
+    const toml::node* node = *table ? (*table)->get(key) : nullptr;
+    if (!node) continue;
+    Status s = SetOption(spec, TomlValue(*node), spec.name, OptionSource::kLocal, options);
+    if (!s.ok()) return Bad(origin, s.message());
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<MemberConfig> MemberFromArgument(const std::string& arg) {
@@ -174,127 +309,22 @@ Result<EnsembleConfig> ParseEnsembleConfig(const std::string& text, const std::s
     return Status::Error(ErrorCode::kInvalidArgument, msg.str());
   }
   EnsembleConfig c;
-  EnsembleOptions& o = c.options;
-  Status s = CheckKeys(root, {"name", "segment_tokens", "max_tokens", "score", "weights", "hedge_eta0",
-                              "size_prior", "anchor_margin", "anchor_token_margin", "stop", "sampling", "exit", "member"},
-                       "the top level", origin);
+  Status s = CheckOptionKeys(root, origin);
   if (!s.ok()) return s;
   SPECFUSE_READ(root, "name", &c.name, "");
-  SPECFUSE_READ(root, "segment_tokens", &o.segment_tokens, "");
-  SPECFUSE_READ(root, "max_tokens", &o.max_tokens, "");
-  SPECFUSE_READ(root, "hedge_eta0", &o.hedge_eta0, "");
-  SPECFUSE_READ(root, "size_prior", &o.size_prior, "");
-  SPECFUSE_READ(root, "anchor_margin", &o.anchor_margin, "");
-  SPECFUSE_READ(root, "anchor_token_margin", &o.anchor_token_margin, "");
-  std::string score, weights;
-  SPECFUSE_READ(root, "score", &score, "");
-  SPECFUSE_READ(root, "weights", &weights, "");
-  if (!score.empty()) {
-    auto v = ParseScoreVariant(score);
-    if (!v.ok()) return Bad(origin, v.status().message());
-    o.score = *v;
-  }
-  if (!weights.empty()) {
-    auto v = ParseWeightsMode(weights);
-    if (!v.ok()) return Bad(origin, v.status().message());
-    o.weights = *v;
-  }
-  if (const toml::node* stop = root.get("stop")) {
-    const toml::array* arr = stop->as_array();
-    if (!arr) return Bad(origin, "stop must be an array of strings");
-    for (const auto& e : *arr) {
-      auto v = e.value<std::string>();
-      if (!v) return Bad(origin, "stop must be an array of strings");
-      o.stop.push_back(*v);
-    }
-  }
-  if (const toml::node* n = root.get("sampling")) {
-    const toml::table* t = n->as_table();
-    if (!t) return Bad(origin, "[sampling] must be a table");
-    s = CheckKeys(*t, {"temperature", "top_p", "top_k", "seed"}, "[sampling]", origin);
-    if (!s.ok()) return s;
-    SPECFUSE_READ(*t, "temperature", &o.sampling.temperature, "sampling.");
-    SPECFUSE_READ(*t, "top_p", &o.sampling.top_p, "sampling.");
-    SPECFUSE_READ(*t, "top_k", &o.sampling.top_k, "sampling.");
-    SPECFUSE_READ(*t, "seed", &o.sampling.seed, "sampling.");
-  }
-  if (const toml::node* n = root.get("exit")) {
-    const toml::table* t = n->as_table();
-    if (!t) return Bad(origin, "[exit] must be a table");
-    s = CheckKeys(*t, {"enabled", "warmup_rounds", "temperature", "entropy_threshold", "epsilon",
-                       "min_active"},
-                  "[exit]", origin);
-    if (!s.ok()) return s;
-    SPECFUSE_READ(*t, "enabled", &o.exit.enabled, "exit.");
-    SPECFUSE_READ(*t, "warmup_rounds", &o.exit.warmup_rounds, "exit.");
-    SPECFUSE_READ(*t, "temperature", &o.exit.temperature, "exit.");
-    SPECFUSE_READ(*t, "entropy_threshold", &o.exit.entropy_threshold, "exit.");
-    SPECFUSE_READ(*t, "epsilon", &o.exit.epsilon, "exit.");
-    SPECFUSE_READ(*t, "min_active", &o.exit.min_active, "exit.");
-  }
-  std::filesystem::path base = std::filesystem::path(origin).parent_path();
+  s = ReadOptions(root, origin, &c.options);
+  if (!s.ok()) return s;
   if (const toml::node* n = root.get("member")) {
     const toml::array* arr = n->as_array();
     if (!arr) return Bad(origin, "member must be an array of tables ([[member]])");
+    const std::filesystem::path base = std::filesystem::path(origin).parent_path();
     int index = 0;
     for (const auto& e : *arr) {
-      ++index;
-      const toml::table* t = e.as_table();
-      std::string where = "member " + std::to_string(index) + ": ";
-      if (!t) return Bad(origin, where + "must be a table");
-      std::string backend = "llama";
-      SPECFUSE_READ(*t, "backend", &backend, where);
-      if (backend == "openai") {
-        auto remote = ParseRemoteMember(*t, where, "[[member]] " + std::to_string(index), origin);
-        if (!remote.ok()) return remote.status();
-        c.members.push_back(*remote);
-        continue;
-      }
-      if (backend != "llama") {
-        return Bad(origin, where + "unknown backend '" + backend + "'; use llama (default) or openai");
-      }
-      s = CheckKeys(*t, {"name", "backend", "path", "model", "role", "temperature", "chat_template",
-                         "context_size", "threads", "gpu_layers", "batch_wait_us", "weight", "optional"},
-                    "[[member]] " + std::to_string(index) + " (a local member; remote members "
-                    "need backend = \"openai\")", origin);
-      if (!s.ok()) return s;
-      std::string path, model, role;
-      SPECFUSE_READ(*t, "path", &path, where);
-      SPECFUSE_READ(*t, "model", &model, where);
-      if (path.empty() == model.empty()) return Bad(origin, where + "give exactly one of path or model");
-      MemberConfig m;
-      if (!model.empty()) {
-        auto d = MemberFromArgument(model);
-        if (!d.ok()) return Bad(origin, where + d.status().message());
-        m = *d;
-      } else {
-        std::filesystem::path p(path);
-        m.llama.path = p.is_absolute() || base.empty() ? path : (base / p).string();
-      }
-      SPECFUSE_READ(*t, "name", &m.llama.name, where);
-      SPECFUSE_READ(*t, "chat_template", &m.llama.chat_template, where);
-      SPECFUSE_READ(*t, "context_size", &m.llama.context_size, where);
-      SPECFUSE_READ(*t, "threads", &m.llama.threads, where);
-      SPECFUSE_READ(*t, "gpu_layers", &m.llama.gpu_layers, where);
-      SPECFUSE_READ(*t, "batch_wait_us", &m.llama.batch_wait_us, where);
-      if (m.llama.batch_wait_us < 0 || m.llama.batch_wait_us > 100000) {
-        return Bad(origin, where + "batch_wait_us must be between 0 and 100000");
-      }
-      SPECFUSE_READ(*t, "temperature", &m.temperature, where);
-      SPECFUSE_READ(*t, "weight", &m.weight, where);
-      if (m.weight < 0) return Bad(origin, where + "weight must be >= 0 (0: from size_prior)");
-      SPECFUSE_READ(*t, "optional", &m.optional, where);
-      SPECFUSE_READ(*t, "role", &role, where);
-      if (!role.empty()) {
-        auto r = ParseMemberRole(role);
-        if (!r.ok()) return Bad(origin, where + r.status().message());
-        m.role = *r;
-      }
-      c.members.push_back(m);
+      auto m = ParseMember(e, ++index, base, origin);
+      if (!m.ok()) return m.status();
+      c.members.push_back(*m);
     }
   }
-  s = Validate(o);
-  if (!s.ok()) return Bad(origin, s.message());
   return c;
 }
 

@@ -89,5 +89,17 @@ expect_fail "an unknown config key" "unknown key 'segment_tokns'" run --config "
 printf 'max_tokens = [\n' >"$TMP/broken.toml"
 expect_fail "a malformed config" "broken.toml:" run --config "$TMP/broken.toml" hi
 
+# Config keys come from one option table: the same ranges as the flags and requests, a
+# bad value refused by the key it was given under.
+printf 'segment_tokens = 300\n' >"$TMP/segment.toml"
+expect_fail "a config value out of range names the key" "segment.toml: segment_tokens must be between 1 and 256" \
+  run --config "$TMP/segment.toml" hi
+printf '[sampling]\ntop_p = 1.5\n' >"$TMP/top_p.toml"
+expect_fail "a config value in a table names table and key" \
+  "top_p.toml: sampling.top_p must be greater than 0 and at most 1" run --config "$TMP/top_p.toml" hi
+printf '[exit]\nmin_active = 0\n' >"$TMP/exit.toml"
+expect_fail "an exit setting out of range names it" "exit.toml: exit.min_active must be at least 1" \
+  run --config "$TMP/exit.toml" hi
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

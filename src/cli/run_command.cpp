@@ -5,6 +5,7 @@
 #include <iostream>
 #include <thread>
 
+#include "specfuse/option_table.h"
 #include "specfuse/trace.h"
 
 namespace specfuse::cli {
@@ -44,34 +45,78 @@ class TraceSink {
   std::ostream* out_ = nullptr;
 };
 
+const char* TypeName(const OptionSpec& spec) {
+  switch (KindOf(spec)) {
+    case OptionKind::kInteger: return "INT";
+    case OptionKind::kNumber: return "FLOAT";
+    default: return "TEXT";
+  }
+}
+
+// The help of an option's flag: the table's phrase, the names of a choice, the range (the
+// default is CLI11's "=VALUE" after the type).
+std::string FlagHelp(const OptionSpec& spec) {
+  std::string help = spec.help;
+  if (KindOf(spec) == OptionKind::kChoice) help += ": " + KindText(spec);
+  if (std::string range = RangeText(spec); !range.empty()) help += "; " + range;
+  if (KindOf(spec) == OptionKind::kStrings) help += " (repeatable)";
+  return help;
+}
+
+// One flag per row of the option table that names one; a bool gets --X and --no-X.
+void AddOptionFlags(CLI::App* app, EnsembleFlags* f) {
+  for (const OptionSpec& spec : EnsembleOptionTable()) {
+    if (spec.flag == nullptr) continue;
+    std::vector<std::string>* given = &f->options[spec.name];
+    const std::string flag = spec.flag;
+    const OptionKind kind = KindOf(spec);
+    if (kind == OptionKind::kBool) {
+      // Two callbacks rather than one negatable flag: CLI11 gives an optional flag with a
+      // negation its default ("false") even when neither form is on the command line.
+      const bool on = DefaultText(spec) == "true";
+      app->add_flag_callback(flag, [given] { *given = {"true"}; },
+                             std::string(spec.help) + " on" + (on ? " (the default)" : ""));
+      app->add_flag_callback("--no-" + flag.substr(2), [given] { *given = {"false"}; },
+                             std::string(spec.help) + " off" + (on ? "" : " (the default)"));
+      continue;
+    }
+    CLI::Option* option =
+        kind == OptionKind::kStrings
+            ? app->add_option_function<std::vector<std::string>>(
+                  flag, [given](const std::vector<std::string>& v) { *given = v; }, FlagHelp(spec))
+            : app->add_option_function<std::string>(
+                  flag, [given](const std::string& v) { *given = {v}; }, FlagHelp(spec));
+    option->type_name(TypeName(spec))->default_str(DefaultText(spec));
+  }
+}
+
+// The option flags given, over the config file's values; a bad value is an error naming
+// its flag ("--top-p must be greater than 0 and at most 1").
+Status ApplyOptionFlags(const EnsembleFlags& f, EnsembleOptions* options) {
+  for (const OptionSpec& spec : EnsembleOptionTable()) {
+    if (spec.flag == nullptr || !f.Gave(spec.name)) continue;
+    const std::vector<std::string>& given = f.options.at(spec.name);
+    OptionValue value = given;
+    if (KindOf(spec) != OptionKind::kStrings) {
+      auto parsed = ParseOptionText(spec, given.back(), spec.flag);
+      if (!parsed.ok()) return parsed.status();
+      value = *parsed;
+    }
+    Status s = SetOption(spec, value, spec.flag, OptionSource::kLocal, options);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 void AddEnsembleFlags(CLI::App* app, EnsembleFlags* f) {
   app->add_option("-c,--config", f->config, "Ensemble config file (TOML)");
   app->add_option("-m,--model", f->models,
                   "A member: GGUF path or default model name (repeat for an ensemble)");
-  app->add_option("--segment-tokens", f->segment_tokens, "Tokens per draft (L), default 10");
-  app->add_option("--max-tokens", f->max_tokens, "Answer length limit, default 256");
-  app->add_option("--temperature", f->temperature, "Sampling temperature, default 0.6 (0 = greedy)");
-  app->add_option("--top-p", f->top_p, "Nucleus sampling, default 0.9");
-  app->add_option("--top-k", f->top_k, "Top-k sampling, default 0 (off)");
-  app->add_option("--seed", f->seed, "Sampling seed, default 42");
-  app->add_option("--score", f->score, "Verifier score: logit (default), prob or logprob");
-  app->add_option("--weights", f->weights, "Verifier weights: uniform (default) or hedge");
-  app->add_option("--size-prior", f->size_prior,
-                  "Verifier weights start proportional to parameters^P, default 0 (equal)");
-  app->add_option("--anchor-margin", f->anchor_margin,
-                  "Anchor gate: a candidate wins only within this many nats of the largest "
-                  "verifier's favourite, default 0; negative: off");
-  app->add_option("--anchor-token-margin", f->anchor_token_margin,
-                  "Anchor token gate: no token of a winner may be more than this many nats below "
-                  "the largest verifier's favourite token; negative: off (the default)");
-  // Two callbacks rather than one negatable flag: CLI11 gives an optional flag with a
-  // negation its default ("false") even when neither form is on the command line.
-  app->add_flag_callback("--exit", [f] { f->exit = true; }, "Model exit on (the default)");
-  app->add_flag_callback("--no-exit", [f] { f->exit = false; }, "Model exit off");
-  app->add_option("--stop", f->stop, "Stop string (repeatable)");
-  app->add_option("--ctx-size", f->ctx_size, "Context tokens per query and model, default 4096");
+  AddOptionFlags(app, f);
+  app->add_option("--ctx-size", f->ctx_size, "Context tokens per query and model")
+      ->default_str(std::to_string(LlamaModelOptions{}.context_size));
   app->add_option("--threads", f->threads, "CPU threads per model, default: cores / members");
   app->add_option("--gpu-layers", f->gpu_layers, "Layers offloaded to the GPU, default all");
   app->add_flag("-v,--verbose", f->verbose, "Show llama.cpp's log");
@@ -97,28 +142,8 @@ Result<EnsembleConfig> ResolveEnsemble(const EnsembleFlags& f) {
     if (!d.ok()) return d.status();
     c.members = *d;
   }
-  EnsembleOptions& o = c.options;
-  if (f.segment_tokens) o.segment_tokens = *f.segment_tokens;
-  if (f.max_tokens) o.max_tokens = *f.max_tokens;
-  if (f.temperature) o.sampling.temperature = *f.temperature;
-  if (f.top_p) o.sampling.top_p = *f.top_p;
-  if (f.top_k) o.sampling.top_k = *f.top_k;
-  if (f.seed) o.sampling.seed = *f.seed;
-  if (f.exit) o.exit.enabled = *f.exit;
-  if (f.size_prior) o.size_prior = *f.size_prior;
-  if (f.anchor_margin) o.anchor_margin = *f.anchor_margin;
-  if (f.anchor_token_margin) o.anchor_token_margin = *f.anchor_token_margin;
-  if (!f.stop.empty()) o.stop = f.stop;
-  if (f.score) {
-    auto v = ParseScoreVariant(*f.score);
-    if (!v.ok()) return v.status();
-    o.score = *v;
-  }
-  if (f.weights) {
-    auto v = ParseWeightsMode(*f.weights);
-    if (!v.ok()) return v.status();
-    o.weights = *v;
-  }
+  Status s = ApplyOptionFlags(f, &c.options);
+  if (!s.ok()) return s;
   int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int per_member = std::max(1, cores / static_cast<int>(c.members.size()));
   for (auto& m : c.members) {
@@ -127,8 +152,6 @@ Result<EnsembleConfig> ResolveEnsemble(const EnsembleFlags& f) {
     if (f.threads) m.llama.threads = *f.threads;
     else if (m.llama.threads == 0) m.llama.threads = per_member;
   }
-  Status s = Validate(o);
-  if (!s.ok()) return s;
   return c;
 }
 

@@ -1,6 +1,7 @@
 // `specfuse run` and `specfuse chat`: answer with an ensemble from the command line.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,21 +12,23 @@
 
 namespace specfuse::cli {
 
-// Flags shared by every command that builds an ensemble. Unset optionals leave the
-// config file's (or the default) value.
+// Flags shared by every command that builds an ensemble: one per row of the option table
+// (specfuse/option_table.h) that names a flag, and the members' own. Options not given
+// leave the config file's (or the default) value.
 struct EnsembleFlags {
   std::string config;
   std::vector<std::string> models;
-  std::optional<int> segment_tokens, max_tokens, top_k, ctx_size, threads, gpu_layers;
-  std::optional<float> temperature, top_p;
-  std::optional<double> size_prior;
-  std::optional<double> anchor_margin;
-  std::optional<double> anchor_token_margin;
-  std::optional<uint64_t> seed;
-  std::optional<std::string> score, weights;
-  std::optional<bool> exit;
-  std::vector<std::string> stop;
+  // The option flags given, by option name ("sampling.seed"), as typed; a list flag holds
+  // every use, a bool "true" or "false".
+  std::map<std::string, std::vector<std::string>> options;
+  std::optional<int> ctx_size, threads, gpu_layers;
   bool verbose = false;
+
+  // Whether the command line set the option named `name`.
+  bool Gave(const std::string& name) const {
+    auto it = options.find(name);
+    return it != options.end() && !it->second.empty();
+  }
 };
 
 void AddEnsembleFlags(CLI::App* app, EnsembleFlags* flags);

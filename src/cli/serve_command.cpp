@@ -21,26 +21,31 @@ int Fail(const Status& s) {
 void AddServeFlags(CLI::App* app, ServeFlags* f) {
   AddEnsembleFlags(app, &f->ensemble);
   server::ServerOptions& s = f->server;
-  app->add_option("--host", s.host, "Address to listen on, default 127.0.0.1 (loopback only)");
-  app->add_option("--port", s.port, "Port to listen on, default 8080 (0 = any free port)")
-      ->check(CLI::Range(0, 65535));
+  app->add_option("--host", s.host, "Address to listen on (the default: loopback only)")
+      ->capture_default_str();
+  app->add_option("--port", s.port, "Port to listen on (0 = any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
   app->add_option("--api-key", s.api_key,
                   "Require 'Authorization: Bearer KEY' on /v1/ endpoints (also $SPECFUSE_API_KEY)")
       ->envname("SPECFUSE_API_KEY");
-  app->add_option("--max-concurrent", s.max_concurrent, "Answers running at once, default 4")
-      ->check(CLI::Range(1, 256));
-  app->add_option("--queue", s.queue, "Answers waiting for a slot before 429, default 16")
-      ->check(CLI::Range(0, 4096));
+  app->add_option("--max-concurrent", s.max_concurrent, "Answers running at once")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  app->add_option("--queue", s.queue, "Answers waiting for a slot before 429")
+      ->check(CLI::Range(0, 4096))
+      ->capture_default_str();
   app->add_option("--allowed-host", s.allowed_hosts,
                   "Also answer requests whose Host header is NAME (any port); repeatable. "
                   "Bound to loopback, only localhost, 127.0.0.1 and [::1] are answered otherwise")
       ->type_name("NAME")
       ->take_all();
   app->add_option("--read-timeout", s.read_timeout_s,
-                  "Seconds a client has to send a request's headers and body, default 10; "
-                  "slower requests get 408")
+                  "Seconds a client has to send a request's headers and body; slower requests "
+                  "get 408")
       ->type_name("SECONDS")
-      ->check(CLI::Range(0.05, 3600.0));
+      ->check(CLI::Range(0.05, 3600.0))
+      ->capture_default_str();
   app->add_option("--max-connections", s.max_connections,
                   "Connections open at once, default max(64, max-concurrent + queue + 16); "
                   "beyond it a connection idle for a second is closed for the new one, or the "
@@ -52,7 +57,7 @@ void AddServeFlags(CLI::App* app, ServeFlags* f) {
 int ServeCommand(const ServeFlags& flags_in) {
   ServeFlags flags = flags_in;
   // --seed makes every request without its own seed repeatable.
-  flags.server.random_seed = !flags.ensemble.seed.has_value();
+  flags.server.random_seed = !flags.ensemble.Gave("sampling.seed");
   if (Status checked = server::CheckServerOptions(flags.server); !checked.ok()) return Fail(checked);
 
   // Every thread started from here on inherits the blocked signals; one thread waits for them.

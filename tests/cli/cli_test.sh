@@ -101,5 +101,26 @@ printf '[exit]\nmin_active = 0\n' >"$TMP/exit.toml"
 expect_fail "an exit setting out of range names it" "exit.toml: exit.min_active must be at least 1" \
   run --config "$TMP/exit.toml" hi
 
+# Flags and their help come from the same table: a bad value refused by its flag, the
+# help's defaults those of the struct.
+expect_fail "a flag out of range names the flag and its range" "--segment-tokens must be between 1 and 256" \
+  run -m smollm2-135m --segment-tokens 300 hi
+expect_fail "a flag that is not a finite number is refused" "--temperature must be a finite number" \
+  run -m smollm2-135m --temperature nan hi
+expect_fail "a flag that is not an integer is refused" "--max-tokens must be an integer, not 'many'" \
+  run -m smollm2-135m --max-tokens many hi
+help=$("$BIN" run --help)
+if grep -q -- "--segment-tokens INT=10 .*between 1 and 256" <<<"$help" && grep -q -- "--temperature FLOAT=0.6 " <<<"$help" \
+  && grep -q -- "--score TEXT=logit .*prob, logprob or logit" <<<"$help"; then
+  ok "help shows each flag's default and range from the option table"
+else
+  bad "help shows each flag's default and range from the option table ($help)"
+fi
+if "$BIN" run -m smollm2-135m --anchor-margin -1 --seed -1 --max-tokens 4 hi >/dev/null 2>"$TMP/err"; then
+  ok "negative values are taken: --anchor-margin -1 (gate off) and --seed -1"
+else
+  bad "negative values are taken: --anchor-margin -1 (gate off) and --seed -1 ($(cat "$TMP/err"))"
+fi
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -1,11 +1,11 @@
 #include "server/request_options.h"
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
 #include <span>
+#include <string_view>
 
 #include "server/response_format.h"
+#include "specfuse/option_table.h"
 
 namespace specfuse::server {
 
@@ -26,21 +26,6 @@ std::optional<ApiError> GetInt(const json& obj, const char* key, const std::stri
                       param);
   }
   *out = static_cast<int>(it->get<int64_t>());
-  return std::nullopt;
-}
-
-std::optional<ApiError> GetNumber(const json& obj, const char* key, double min, double max,
-                                  std::optional<double>* out) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return std::nullopt;
-  if (!it->is_number()) return BadRequest(std::string("'") + key + "' must be a number", key);
-  double v = it->get<double>();
-  if (!std::isfinite(v) || v < min || v > max) {
-    return BadRequest(std::string("'") + key + "' must be between " + std::to_string(min) +
-                          " and " + std::to_string(max),
-                      key);
-  }
-  *out = v;
   return std::nullopt;
 }
 
@@ -220,53 +205,90 @@ std::optional<ApiError> CheckFields(const json& obj, std::span<const FieldRule> 
   return std::nullopt;
 }
 
-// An anchor gate's margin in the `specfuse` object: -1 (no gate) to 100 nats.
-std::optional<ApiError> GetMargin(const json& ext, const std::string& key, double* out) {
-  std::optional<double> margin;
-  if (auto e = GetNumber(ext, key.c_str(), -1.0, 100.0, &margin)) {
-    e->message = "'specfuse." + key + "' must be a number between -1 (no gate) and 100";
-    e->param = "specfuse." + key;
-    return e;
+constexpr std::string_view kExtension = "specfuse.";
+
+// A JSON value as the option table reads it; anything it cannot be is std::monostate,
+// which the table refuses by the option's kind. Only an array's own items are looked at.
+OptionValue JsonValue(const json& v) {
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_number_unsigned()) return v.get<uint64_t>();
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_number_float()) return v.get<double>();
+  if (v.is_string()) return v.get<std::string>();
+  if (!v.is_array()) return std::monostate{};
+  std::vector<std::string> strings;
+  for (const auto& item : v) {
+    if (!item.is_string()) return std::monostate{};
+    strings.push_back(item.get<std::string>());
   }
-  if (margin) *out = *margin;
+  return strings;
+}
+
+// obj[key] (when present and not null) into the option, checked with a request's bounds;
+// a bad value is a 400 naming param. OpenAI's clients send "" among the stop strings for
+// none: a request's empty strings in a list are dropped, not refused.
+std::optional<ApiError> ReadOption(const json& obj, std::string_view key, const std::string& param,
+                                   const OptionSpec& spec, EnsembleOptions* options) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::nullopt;
+  OptionValue value = JsonValue(*it);
+  if (KindOf(spec) == OptionKind::kStrings) {
+    if (const std::string* one = std::get_if<std::string>(&value)) {
+      value = std::vector<std::string>{*one};
+    }
+    if (auto* list = std::get_if<std::vector<std::string>>(&value)) {
+      std::erase(*list, std::string());
+    }
+  }
+  Status s = SetOption(spec, value, "'" + param + "'", OptionSource::kRequest, options);
+  if (!s.ok()) return BadRequest(s.message(), param);
   return std::nullopt;
 }
 
-// The `specfuse` extension object: {"segment_tokens", "exit", "weights", "score",
-// "anchor_margin", "anchor_token_margin", "trace"}.
-std::optional<ApiError> ParseExtension(const json& body, GenerationRequest* out) {
-  auto it = body.find("specfuse");
-  if (it == body.end() || it->is_null()) return std::nullopt;
-  if (!it->is_object()) return BadRequest("'specfuse' must be an object", "specfuse");
-  for (const auto& [key, value] : it->items()) {
-    if (key != "segment_tokens" && key != "exit" && key != "weights" && key != "score" &&
-        key != "anchor_margin" && key != "anchor_token_margin" && key != "trace") {
-      return BadRequest("unknown field 'specfuse." + key +
-                            "'; known: segment_tokens, exit, weights, score, anchor_margin, "
-                            "anchor_token_margin, trace",
-                        "specfuse." + key);
+// The option whose request field is specfuse.<key>, or nullptr.
+const OptionSpec* ExtensionOption(std::string_view key) {
+  for (const OptionSpec& spec : EnsembleOptionTable()) {
+    std::string_view field = spec.request ? spec.request : "";
+    if (field.starts_with(kExtension) && field.substr(kExtension.size()) == key) return &spec;
+  }
+  return nullptr;
+}
+
+// The `specfuse` extension object holds the option table's "specfuse." fields and trace.
+std::optional<ApiError> CheckExtension(const json& ext) {
+  if (!ext.is_object()) return BadRequest("'specfuse' must be an object", "specfuse");
+  for (const auto& [key, value] : ext.items()) {
+    if (key == "trace" || ExtensionOption(key)) continue;
+    std::string known;
+    for (const OptionSpec& spec : EnsembleOptionTable()) {
+      std::string_view field = spec.request ? spec.request : "";
+      if (field.starts_with(kExtension)) known += std::string(field.substr(kExtension.size())) + ", ";
     }
-  }
-  std::optional<int> segment;
-  if (auto e = GetInt(*it, "segment_tokens", "specfuse.segment_tokens", 1, 4096, &segment)) return e;
-  if (segment) out->options.segment_tokens = *segment;
-  if (auto e = GetBool(*it, "exit", "specfuse.exit", &out->options.exit.enabled)) return e;
-  if (auto e = GetBool(*it, "trace", "specfuse.trace", &out->trace)) return e;
-  if (auto e = GetMargin(*it, "anchor_margin", &out->options.anchor_margin)) return e;
-  if (auto e = GetMargin(*it, "anchor_token_margin", &out->options.anchor_token_margin)) return e;
-  if (auto w = it->find("weights"); w != it->end() && !w->is_null()) {
-    if (!w->is_string()) return BadRequest("'specfuse.weights' must be a string", "specfuse.weights");
-    auto mode = ParseWeightsMode(w->get<std::string>());
-    if (!mode.ok()) return BadRequest(mode.status().message(), "specfuse.weights");
-    out->options.weights = *mode;
-  }
-  if (auto s = it->find("score"); s != it->end() && !s->is_null()) {
-    if (!s->is_string()) return BadRequest("'specfuse.score' must be a string", "specfuse.score");
-    auto variant = ParseScoreVariant(s->get<std::string>());
-    if (!variant.ok()) return BadRequest(variant.status().message(), "specfuse.score");
-    out->options.score = *variant;
+    return BadRequest("unknown field 'specfuse." + key + "'; known: " + known + "trace",
+                      "specfuse." + key);
   }
   return std::nullopt;
+}
+
+// Every option of the table that a request may set: OpenAI's fields at the top level, the
+// ensemble's in the `specfuse` object (ext; nullptr when absent). score_only: max_tokens
+// is 0 and asks to score the prompt, which sets no option.
+std::optional<ApiError> ReadOptionFields(const json& body, const json* ext, bool score_only,
+                                         EnsembleOptions* options) {
+  for (const OptionSpec& spec : EnsembleOptionTable()) {
+    if (spec.request == nullptr) continue;
+    const std::string field = spec.request;
+    std::optional<ApiError> e;
+    if (field.starts_with(kExtension)) {
+      if (ext) e = ReadOption(*ext, field.substr(kExtension.size()), field, spec, options);
+    } else if (!(score_only && field == "max_tokens")) {
+      e = ReadOption(body, field, field, spec, options);
+    }
+    if (e) return e;
+  }
+  // OpenAI's newer name for max_tokens, which wins over it.
+  return ReadOption(body, "max_completion_tokens", "max_completion_tokens", *FindOption("max_tokens"),
+                    options);
 }
 
 // Fields both endpoints share: model, stream, sampling, length, stop, n, the extension.
@@ -293,54 +315,26 @@ std::optional<ApiError> ParseCommon(const json& body, const EnsembleOptions& def
     }
   }
 
-  std::optional<int> max_tokens, max_completion_tokens, n;
   auto zero = body.find("max_tokens");
-  if (zero_max_tokens_scores && zero != body.end() && zero->is_number_integer() &&
-      zero->get<int64_t>() == 0) {
-    out->score_only = true;
-  } else if (auto e = GetInt(body, "max_tokens", "max_tokens", 1, 1 << 20, &max_tokens)) {
-    return e;
-  }
-  if (auto e = GetInt(body, "max_completion_tokens", "max_completion_tokens", 1, 1 << 20,
-                      &max_completion_tokens)) {
-    return e;
-  }
-  if (max_completion_tokens) out->options.max_tokens = *max_completion_tokens;
-  else if (max_tokens) out->options.max_tokens = *max_tokens;
+  out->score_only = zero_max_tokens_scores && zero != body.end() && zero->is_number_integer() &&
+                    zero->get<int64_t>() == 0;
+  std::optional<int> n;
   if (auto e = GetInt(body, "n", "n", 1, kMaxChoices, &n)) return e;
   if (n) out->n = *n;
 
-  std::optional<double> temperature, top_p;
-  if (auto e = GetNumber(body, "temperature", 0.0, 2.0, &temperature)) return e;
-  if (auto e = GetNumber(body, "top_p", 0.0, 1.0, &top_p)) return e;
-  if (temperature) out->options.sampling.temperature = static_cast<float>(*temperature);
-  if (top_p) {
-    if (*top_p <= 0) return BadRequest("'top_p' must be greater than 0", "top_p");
-    out->options.sampling.top_p = static_cast<float>(*top_p);
+  auto ext = body.find("specfuse");
+  const bool has_ext = ext != body.end() && !ext->is_null();
+  if (has_ext) {
+    if (auto e = CheckExtension(*ext)) return e;
   }
-  out->seeded = false;
-  if (auto it = body.find("seed"); it != body.end() && !it->is_null()) {
-    out->seeded = true;
-    if (!it->is_number_integer()) return BadRequest("'seed' must be an integer", "seed");
-    // Negative seeds are fine for OpenAI; any 64-bit pattern is a seed to us.
-    out->options.sampling.seed = it->is_number_unsigned() ? it->get<uint64_t>()
-                                                          : static_cast<uint64_t>(it->get<int64_t>());
+  if (auto e = ReadOptionFields(body, has_ext ? &*ext : nullptr, out->score_only, &out->options)) {
+    return e;
   }
-
-  if (auto it = body.find("stop"); it != body.end() && !it->is_null()) {
-    std::vector<const json*> items;
-    if (it->is_string()) items.push_back(&*it);
-    else if (it->is_array()) for (const auto& s : *it) items.push_back(&s);
-    else return BadRequest("'stop' must be a string or an array of strings", "stop");
-    if (items.size() > 16) return BadRequest("'stop' holds at most 16 strings", "stop");
-    out->options.stop.clear();  // the request's stop strings replace the server's
-    for (const json* s : items) {
-      if (!s->is_string()) return BadRequest("'stop' must be a string or an array of strings", "stop");
-      if (!s->get<std::string>().empty()) out->options.stop.push_back(s->get<std::string>());
-    }
+  auto seed = body.find("seed");
+  out->seeded = seed != body.end() && !seed->is_null();
+  if (has_ext) {
+    if (auto e = GetBool(*ext, "trace", "specfuse.trace", &out->trace)) return e;
   }
-
-  if (auto e = ParseExtension(body, out)) return e;
   if (out->n > 1 && out->stream) {
     return BadRequest("'n' above 1 is answered without streaming only; send n = 1 to stream, "
                       "or stream n requests", "n");

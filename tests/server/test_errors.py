@@ -56,6 +56,43 @@ def test_bad_parameters_are_400_naming_the_field(server, body, param):
     assert_error(*server.post("/v1/chat/completions", body), 400, param=param)
 
 
+# The ranges of the option table, which the config file and the CLI share: a value outside
+# is a 400 naming the field and what it takes (segment_tokens 257 to 4096 once failed
+# later, with a 400 that named no field).
+@pytest.mark.parametrize("fields, param, message", [
+    ({"specfuse": {"segment_tokens": 257}}, "specfuse.segment_tokens", "must be between 1 and 256"),
+    ({"specfuse": {"segment_tokens": 4096}}, "specfuse.segment_tokens", "must be between 1 and 256"),
+    ({"specfuse": {"segment_tokens": 2.5}}, "specfuse.segment_tokens", "must be an integer"),
+    ({"max_tokens": 1048577}, "max_tokens", "must be between 1 and 1048576"),
+    ({"max_completion_tokens": 0}, "max_completion_tokens", "must be between 1 and 1048576"),
+    ({"temperature": 2.5}, "temperature", "must be between 0 and 2"),
+    ({"top_p": 1.5}, "top_p", "must be greater than 0 and at most 1"),
+    ({"specfuse": {"anchor_token_margin": 101}}, "specfuse.anchor_token_margin",
+     "must be at most 100 (a negative value turns it off)"),
+    ({"specfuse": {"exit": "yes"}}, "specfuse.exit", "must be true or false"),
+    ({"specfuse": {"trace": 1}}, "specfuse.trace", "must be true or false"),
+    ({"stop": [f"s{i}" for i in range(17)]}, "stop", "holds at most 16 strings"),
+    ({"stop": ["a", 3]}, "stop", "must be a string or an array of strings"),
+])
+def test_an_option_out_of_the_tables_range_is_400_naming_the_field(server, fields, param, message):
+    status, body = server.post("/v1/chat/completions", {"messages": USER, **fields})
+    assert_error(status, body, 400, param=param)
+    assert body["error"]["message"] == f"'{param}' {message}"
+
+
+@pytest.mark.parametrize("fields", [
+    {"specfuse": {"segment_tokens": 256}},
+    {"specfuse": {"anchor_margin": -5, "anchor_token_margin": -0.5}},  # any negative: off
+    {"stop": [f"s{i}" for i in range(16)]},
+    {"stop": ["", "###"]},  # empty stop strings are dropped, as OpenAI's clients send them
+    {"temperature": 2, "seed": -1},
+])
+def test_values_at_the_edges_of_the_tables_ranges_are_answered(server, fields):
+    status, r = server.post("/v1/chat/completions", {"messages": USER, "max_tokens": 2, **fields})
+    assert status == 200, r
+    assert r["choices"][0]["message"]["content"] is not None
+
+
 def test_an_unknown_model_is_404(server):
     status, body = server.post("/v1/chat/completions", {"model": "gpt-9", "messages": USER})
     assert_error(status, body, 404, param="model", code="model_not_found")

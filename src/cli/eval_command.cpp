@@ -29,31 +29,13 @@ int Fail(const Status& s) {
 // changes an answer.
 nlohmann::json Settings(const EnsembleConfig& config, const std::vector<Member>& members,
                         const std::string& system) {
-  const EnsembleOptions& o = config.options;
-  nlohmann::json j;
+  nlohmann::json j = eval::OptionSettings(config.options);
   for (size_t i = 0; i < members.size(); ++i) {
     j["members"].push_back({{"name", members[i].model->name()},
                             {"role", MemberRoleName(members[i].role)},
                             {"temperature", members[i].temperature},
                             {"weight", members[i].weight}});
   }
-  j["segment_tokens"] = o.segment_tokens;
-  j["max_tokens"] = o.max_tokens;
-  j["temperature"] = o.sampling.temperature;
-  j["top_p"] = o.sampling.top_p;
-  j["top_k"] = o.sampling.top_k;
-  j["seed"] = o.sampling.seed;
-  j["score"] = ScoreVariantName(o.score);
-  j["hedge_eta0"] = o.hedge_eta0;
-  j["size_prior"] = o.size_prior;
-  if (o.anchor_margin >= 0) j["anchor_margin"] = o.anchor_margin;  // absent when off
-  if (o.anchor_token_margin >= 0) j["anchor_token_margin"] = o.anchor_token_margin;
-  j["exit"] = {{"warmup_rounds", o.exit.warmup_rounds},
-               {"temperature", o.exit.temperature},
-               {"entropy_threshold", o.exit.entropy_threshold},
-               {"epsilon", o.exit.epsilon},
-               {"min_active", o.exit.min_active}};
-  j["stop"] = o.stop;
   if (!system.empty()) j["system"] = system;  // absent when unused, as files before it
   return j;
 }
@@ -174,11 +156,13 @@ void AddEvalFlags(CLI::App* app, EvalFlags* f) {
   app->add_option("--limit", f->limit, "Use the first N items of each task type (default: all)");
   app->add_option("--sample-seed", f->sample_seed,
                   "With --limit: take a random sample of N items per task drawn from this seed "
-                  "(default 0: the first N)");
+                  "(0: the first N)")
+      ->capture_default_str();
   app->add_option("--jobs", f->jobs,
-                  "Items answered concurrently; their decodes share forward passes (default 1; "
-                  "with more, answers can differ in the last digits of the logits)")
-      ->check(CLI::Range(1, 256));
+                  "Items answered concurrently; their decodes share forward passes (with more than "
+                  "1, answers can differ in the last digits of the logits)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   app->add_option("--system", f->system, "A system message before every item's prompt (default: none)");
   app->add_flag("--trace", f->trace,
                  "Record every SpecFuse round (candidates, scores, winner) in the results");

@@ -4,10 +4,48 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <type_traits>
+#include <variant>
 
 #include "eval/bootstrap.h"
+#include "specfuse/option_table.h"
 
 namespace specfuse::eval {
+
+namespace {
+
+nlohmann::json ValueJson(const OptionValue& value) {
+  return std::visit(
+      [](const auto& v) -> nlohmann::json {
+        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::monostate>) return nullptr;
+        else return v;
+      },
+      value);
+}
+
+bool IsOff(const OptionSpec& spec, const OptionValue& value) {
+  const double* v = std::get_if<double>(&value);
+  return spec.negative_is_off && v && *v < 0;
+}
+
+}  // namespace
+
+nlohmann::json OptionSettings(const EnsembleOptions& options) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const OptionSpec& spec : EnsembleOptionTable()) {
+    if (spec.setting == nullptr) continue;
+    const OptionValue value = GetOption(spec, options);
+    if (IsOff(spec, value)) continue;
+    std::string key = spec.setting;
+    nlohmann::json* at = &j;
+    if (const size_t dot = key.find('.'); dot != std::string::npos) {
+      at = &j[key.substr(0, dot)];
+      key = key.substr(dot + 1);
+    }
+    (*at)[key] = ValueJson(value);
+  }
+  return j;
+}
 
 nlohmann::json RecordJson(const Method& method, const Item& item, const MethodRun& run,
                           const ItemScore& score, const nlohmann::json& settings) {

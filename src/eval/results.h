@@ -12,8 +12,16 @@
 #include "eval/dataset.h"
 #include "eval/methods.h"
 #include "eval/metrics.h"
+#include "specfuse/ensemble_options.h"
 
 namespace specfuse::eval {
+
+// The options of a results line's settings, the ones that change an answer: each option
+// of the option table (specfuse/option_table.h) that has a `setting` key, under it
+// ("exit.epsilon" nests under "exit"); an option that is off (a negative anchor margin) is
+// left out, as results files have always written them. The weights and model exit are
+// the methods' own (specfuse-hedge-noexit, ...) and not among them.
+nlohmann::json OptionSettings(const EnsembleOptions& options);
 
 // One result line: {"method", "id", "task", "answer", "score", "metrics", "tokens",
 // "model_calls", "wall_ms", "finish_reason", "settings", ...} plus "rounds",
